@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+//
+// Lethe: per-tenant encrypted backups with audited, provable destruction.
+//
+// Modules depend one way only:
+//   CLibCrypto, CSQLite        system libraries (OpenSSL 3 libcrypto, SQLite 3)
+//   LetheCrypto                thin, owned wrappers around libcrypto; the only module that imports it
+//   LetheStore                 files, atomic writes, the object store, SQLite connections
+//   LetheKeys                  KEK epochs, the tenant keystore and its ratchet, the service signing key
+//   LetheRepository            chunking, packs, trees, snapshots, index, catalog, backup, restore, verify
+//   LetheCore                  tenants, lifecycle, retention, nightly run, destruction, reports, audit log
+//   LetheCLI                   argument parsing and printing; `lethe` is its one-line entry point
+import PackageDescription
+
+let package = Package(
+    name: "Lethe",
+    products: [
+        .executable(name: "lethe", targets: ["lethe"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "LetheCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "LetheStore", dependencies: ["LetheCrypto", "CSQLite"]),
+        .target(name: "LetheKeys", dependencies: ["LetheCrypto", "LetheStore"]),
+        .target(name: "LetheRepository", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "CSQLite"]),
+        .target(name: "LetheCore", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository"]),
+        .target(name: "LetheCLI", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheCore"]),
+        .executableTarget(name: "lethe", dependencies: ["LetheCLI"]),
+
+        .testTarget(name: "LetheCryptoTests", dependencies: ["LetheCrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "LetheStoreTests", dependencies: ["LetheStore"]),
+        .testTarget(name: "LetheKeysTests", dependencies: ["LetheKeys", "LetheCrypto", "LetheStore"]),
+        .testTarget(name: "LetheRepositoryTests", dependencies: ["LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"]),
+        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"]),
+        .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto"]),
+    ]
+)
