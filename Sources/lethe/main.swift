@@ -1,1 +1,4 @@
-print("lethe")
+import LetheCLI
+import Glibc
+
+exit(LetheCLI.main())

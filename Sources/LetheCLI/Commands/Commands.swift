@@ -1,0 +1,6 @@
+/// Every verb of `lethe`, in the order `lethe --help` lists them.
+enum Commands {
+    static var all: [CommandSpec] {
+        [InitCommand.spec] + KeysCommands.specs
+    }
+}

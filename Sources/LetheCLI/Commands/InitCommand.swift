@@ -1,0 +1,56 @@
+import LetheCore
+
+enum InitCommand {
+    static let spec = CommandSpec(
+        ["init"],
+        summary: "create a Lethe home: object store, KEK epoch 1, keystore, service signing key",
+        usage: "init [--home DIR] [--keys DIR] [--store DIR] [--json]",
+        details: """
+            Creates the data directory, the local object store, the key directory with KEK epoch 1 and an
+            empty keystore, and the service's Ed25519 signing key pair. Prints where each one is and the
+            public key's fingerprint (SHA-256 of its DER SubjectPublicKeyInfo), which auditors use to
+            recognise the key. Run on an initialized home or key directory, it refuses and changes nothing.
+            """,
+        options: [
+            OptionSpec("--keys", value: "DIR", "key directory (default: HOME/keys)"),
+            OptionSpec("--store", value: "DIR", "root of the local object store (default: HOME/store)"),
+            .json,
+        ]
+    ) { invocation in
+        _ = try invocation.positionals(0...0, "")
+        let created = try invocation.home.initialize(
+            keysDirectory: invocation.arguments.value("--keys"), storeDirectory: invocation.arguments.value("--store"))
+        if invocation.json {
+            try invocation.console.json(Output(created))
+        } else {
+            let c = invocation.console
+            c.print("Initialized Lethe home \(created.home)")
+            c.print("  configuration    \(created.configurationPath)")
+            c.print("  object store     \(created.storeDirectory)")
+            c.print("  key directory    \(created.keysDirectory)")
+            c.print("  KEK epoch        \(created.kekEpoch)")
+            c.print("  signing key      \(created.signingKeyPath) (private, mode 0600)")
+            c.print("  public key       \(created.signingPublicKeyPath)")
+            c.print("  fingerprint      \(created.signingKeyFingerprint)")
+            c.print("Give auditors the public key file: reports and audit checkpoints verify against it.")
+        }
+        return .success
+    }
+
+    struct Output: Encodable {
+        let home, configuration, store, keys: String
+        let kekEpoch: Int
+        let signingKey, signingPublicKey, signingKeyFingerprint: String
+
+        init(_ created: Home.Initialized) {
+            home = created.home
+            configuration = created.configurationPath
+            store = created.storeDirectory
+            keys = created.keysDirectory
+            kekEpoch = created.kekEpoch.number
+            signingKey = created.signingKeyPath
+            signingPublicKey = created.signingPublicKeyPath
+            signingKeyFingerprint = created.signingKeyFingerprint
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import LetheCrypto
+import LetheKeys
+import LetheStore
+import LetheCore
+
+/// The exit codes of the brief, and the one place where an error becomes one of them.
+public enum ExitCode: Int32, Sendable {
+    /// Everything asked for was done.
+    case success = 0
+    /// An operation failed (I/O, a tenant's backup, a notification).
+    case failure = 1
+    /// The command line or the configuration is wrong.
+    case usage = 2
+    /// An integrity violation was found: modified, truncated, missing or swapped data.
+    case integrity = 3
+    /// Refused by policy: missing approvals, legal hold, window not passed, destroyed tenant.
+    case refused = 4
+
+    /// The exit code that `error` means.
+    static func `for`(_ error: Error) -> ExitCode {
+        switch error {
+        case is UsageError, is ConfigurationError, is InvalidTenantID, is InvalidObjectKey:
+            return .usage
+        case let error as KeyError:
+            switch error {
+            case .notInitialized, .alreadyInitialized, .tenantKeyExists: return .usage
+            case .keystoreDamaged, .unwrapFailed, .malformedKeyFile: return .integrity
+            case .kekMissing, .noTenantKey: return .failure
+            }
+        case is InsecurePermissions:
+            return .usage
+        case let error as LetheError:
+            return error.exitCode
+        default:
+            return .failure
+        }
+    }
+}
+
+extension LetheError {
+    var exitCode: ExitCode {
+        switch kind {
+        case .usage: return .usage
+        case .integrity: return .integrity
+        case .refused: return .refused
+        case .failed: return .failure
+        }
+    }
+}
+
+/// A mistake on the command line.
+struct UsageError: Error, CustomStringConvertible {
+    let message: String
+    let command: String
+
+    var description: String { "\(message) (see `\(command) --help`)" }
+}

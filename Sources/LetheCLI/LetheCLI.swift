@@ -1,0 +1,88 @@
+import Foundation
+import Glibc
+import LetheCore
+
+/// The `lethe` command: finds the verb, parses its options, runs it, and turns whatever it
+/// throws into one line on standard error and a documented exit code.
+public enum LetheCLI {
+    public static let version = "0.1.0"
+
+    public static func main(_ argv: [String] = CommandLine.arguments) -> Int32 {
+        hardenProcess()
+        let console = Console()
+        let words = Array(argv.dropFirst())
+        let commands = Commands.all
+        guard let (command, rest) = match(words, in: commands) else {
+            return topLevel(words, commands: commands, console: console)
+        }
+        do {
+            let arguments = try ParsedArguments(rest, for: command)
+            if arguments.flag("--help") {
+                console.print(command.help)
+                return ExitCode.success.rawValue
+            }
+            let invocation = Invocation(
+                command: command, arguments: arguments,
+                home: Home.resolve(option: arguments.value("--home")),
+                console: console, environment: ProcessInfo.processInfo.environment)
+            return try command.run(invocation).rawValue
+        } catch {
+            console.error("lethe: \(error)")
+            return ExitCode.for(error).rawValue
+        }
+    }
+
+    /// The longest run of leading words that names a command.
+    private static func match(_ words: [String], in commands: [CommandSpec]) -> (CommandSpec, [String])? {
+        var best: CommandSpec?
+        for command in commands where words.starts(with: command.words) {
+            if command.words.count > (best?.words.count ?? 0) { best = command }
+        }
+        guard let best else { return nil }
+        return (best, Array(words.dropFirst(best.words.count)))
+    }
+
+    /// `lethe`, `lethe --help`, `lethe --version`, a group alone (`lethe tenant`), or a typo.
+    private static func topLevel(_ words: [String], commands: [CommandSpec], console: Console) -> Int32 {
+        let asksHelp = words.contains("--help") || words.contains("-h") || words.first == "help"
+        let nonOptions = words.filter { !$0.hasPrefix("-") && $0 != "help" }
+        if words.contains("--version") {
+            console.print("lethe \(version)")
+            return ExitCode.success.rawValue
+        }
+        if let group = nonOptions.first {
+            let members = commands.filter { $0.words.first == group }
+            guard !members.isEmpty, nonOptions.count == 1 else {
+                console.error("lethe: unknown command \"\(nonOptions.joined(separator: " "))\" (see `lethe --help`)")
+                return ExitCode.usage.rawValue
+            }
+            console.print(listing(members, header: "Usage: lethe \(group) COMMAND [OPTIONS]"))
+            return asksHelp ? ExitCode.success.rawValue : ExitCode.usage.rawValue
+        }
+        let header = "lethe \(version): per-tenant encrypted backups with audited, provable destruction.\n\n"
+            + "Usage: lethe COMMAND [OPTIONS]"
+        console.print(listing(commands, header: header))
+        return asksHelp ? ExitCode.success.rawValue : ExitCode.usage.rawValue
+    }
+
+    private static func listing(_ commands: [CommandSpec], header: String) -> String {
+        let width = (commands.map { $0.words.joined(separator: " ").count }.max() ?? 0) + 2
+        var text = header + "\n\nCommands:\n"
+        for command in commands {
+            let name = command.words.joined(separator: " ")
+            text += "  \(name)\(String(repeating: " ", count: width - name.count))\(command.summary)\n"
+        }
+        text += "\nEvery command takes --home DIR (default: $LETHE_HOME, else ~/.lethe) and --help;\n"
+        text += "`lethe COMMAND --help` describes one command.\n"
+        text += "Exit codes: 0 success, 1 operation failed, 2 usage or configuration error,\n"
+        text += "3 integrity violation found, 4 refused by policy.\n"
+        return text
+    }
+
+    /// Key material lives in this process's memory: keep it out of core dumps, before
+    /// anything is read.
+    private static func hardenProcess() {
+        var limit = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import LetheStore
+
+/// `<home>/lethe.json`: where the store and the keys are, and the policies an operator sets.
+/// Written by `lethe init`, read by every command; an operator may edit it by hand.
+public struct Configuration: Codable, Equatable, Sendable {
+    public static let formatName = "lethe-config-v1"
+
+    public var format: String = Configuration.formatName
+    /// A random name for this installation; it is the origin of the audit log's checkpoints.
+    public var installationID: String
+    /// Absolute path of the key directory.
+    public var keysDirectory: String
+    /// Absolute path of the local object store's root.
+    public var storeDirectory: String
+    /// Days an offboarded tenant's backups are kept for a returning client.
+    public var restoreWindowDays: Int = 90
+    /// Hours between the last approval of a destruction and the earliest execution.
+    public var gracePeriodHours: Int = 24
+    /// Retention of active tenants' snapshots, unless a tenant overrides it.
+    public var retention: RetentionPolicy = .standard
+    /// Approvals a destruction needs.
+    public var approvalPolicy: ApprovalPolicy = .standard
+    /// Who is told when personal data leaves the service (restore, export).
+    public var notifications: NotificationSettings = NotificationSettings()
+    /// Pack files are repacked when more than this percentage of their bytes is unused.
+    public var pruneMaxUnusedPercent: Int = 10
+    /// Nights over which the nightly run's sampled verification reads every pack once.
+    public var verifyRotationNights: Int = 30
+    /// Where the nightly run writes node_exporter textfile metrics, if anywhere.
+    public var metricsFile: String?
+
+    public init(installationID: String, keysDirectory: String, storeDirectory: String) {
+        self.installationID = installationID
+        self.keysDirectory = keysDirectory
+        self.storeDirectory = storeDirectory
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = Configuration(installationID: "", keysDirectory: "", storeDirectory: "")
+        format = try c.decode(String.self, forKey: .format)
+        installationID = try c.decode(String.self, forKey: .installationID)
+        keysDirectory = try c.decode(String.self, forKey: .keysDirectory)
+        storeDirectory = try c.decode(String.self, forKey: .storeDirectory)
+        restoreWindowDays = try c.decodeIfPresent(Int.self, forKey: .restoreWindowDays) ?? defaults.restoreWindowDays
+        gracePeriodHours = try c.decodeIfPresent(Int.self, forKey: .gracePeriodHours) ?? defaults.gracePeriodHours
+        retention = try c.decodeIfPresent(RetentionPolicy.self, forKey: .retention) ?? defaults.retention
+        approvalPolicy = try c.decodeIfPresent(ApprovalPolicy.self, forKey: .approvalPolicy) ?? defaults.approvalPolicy
+        notifications = try c.decodeIfPresent(NotificationSettings.self, forKey: .notifications) ?? defaults.notifications
+        pruneMaxUnusedPercent = try c.decodeIfPresent(Int.self, forKey: .pruneMaxUnusedPercent) ?? defaults.pruneMaxUnusedPercent
+        verifyRotationNights = try c.decodeIfPresent(Int.self, forKey: .verifyRotationNights) ?? defaults.verifyRotationNights
+        metricsFile = try c.decodeIfPresent(String.self, forKey: .metricsFile)
+    }
+
+    /// Checks the values an operator could have mistyped.
+    public func validate(path: String) throws {
+        func bad(_ why: String) -> ConfigurationError { .invalid(path: path, reason: why) }
+        guard format == Configuration.formatName else { throw bad("unknown format \"\(format)\"") }
+        guard restoreWindowDays >= 0 else { throw bad("restoreWindowDays must be 0 or more") }
+        guard gracePeriodHours >= 0 else { throw bad("gracePeriodHours must be 0 or more") }
+        guard (0...100).contains(pruneMaxUnusedPercent) else { throw bad("pruneMaxUnusedPercent must be 0 to 100") }
+        guard verifyRotationNights >= 1 else { throw bad("verifyRotationNights must be 1 or more") }
+        try retention.validate().map { throw bad($0) }
+        try approvalPolicy.validate().map { throw bad($0) }
+    }
+}
+
+/// Approvals a destruction needs: `required` distinct authorizers, of whom at least
+/// `minimumDPOs` have the DPO role. The default is the brief's: two, one of them a DPO.
+public struct ApprovalPolicy: Codable, Equatable, Sendable {
+    public var required: Int
+    public var minimumDPOs: Int
+
+    public static let standard = ApprovalPolicy(required: 2, minimumDPOs: 1)
+
+    public init(required: Int, minimumDPOs: Int) {
+        self.required = required
+        self.minimumDPOs = minimumDPOs
+    }
+
+    func validate() -> String? {
+        guard required >= 1 else { return "approvalPolicy.required must be at least 1" }
+        guard (0...required).contains(minimumDPOs) else { return "approvalPolicy.minimumDPOs must be 0 to required" }
+        return nil
+    }
+}
+
+/// A command to run and/or a URL to POST to whenever personal data leaves the service.
+public struct NotificationSettings: Codable, Equatable, Sendable {
+    /// Run with `/bin/sh -c`; the event is on standard input as JSON.
+    public var command: String?
+    /// Receives the event as a JSON POST.
+    public var webhook: String?
+
+    public init(command: String? = nil, webhook: String? = nil) {
+        self.command = command
+        self.webhook = webhook
+    }
+}
+
+public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notInitialized(home: String)
+    case alreadyInitialized(home: String)
+    case invalid(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notInitialized(let home):
+            return "\(home) is not a Lethe home: run `lethe init --home \(home)` first, or set LETHE_HOME"
+        case .alreadyInitialized(let home):
+            return "\(home) is already initialized; refusing to change it"
+        case .invalid(let path, let reason):
+            return "configuration \(path) is invalid: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LetheCrypto
+import LetheKeys
+import LetheStore
+
+/// A Lethe data directory (`--home`, `LETHE_HOME`, or `~/.lethe`) and the fixed places inside
+/// it. Keys live in a directory of their own (`<home>/keys` unless `lethe init --keys` says
+/// otherwise), so that they can sit on other storage than the data they protect.
+public struct Home: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = FileSystem.absolute(path)
+    }
+
+    /// `--home` if given, else `LETHE_HOME`, else `~/.lethe`.
+    public static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Home {
+        if let option { return Home(path: option) }
+        if let value = environment["LETHE_HOME"], !value.isEmpty { return Home(path: value) }
+        return Home(path: "\(environment["HOME"] ?? ".")/.lethe")
+    }
+
+    public var configurationPath: String { "\(path)/lethe.json" }
+    public var catalogPath: String { "\(path)/catalog.sqlite" }
+    /// Per-tenant caches; removed at a tenant's destruction.
+    public var cacheDirectory: String { "\(path)/cache" }
+    /// Plaintext scratch files (a SQLite source's consistent copy) while a backup runs.
+    public var temporaryDirectory: String { "\(path)/tmp" }
+    /// `flock` files for work that must not interleave on this host.
+    public var locksDirectory: String { "\(path)/locks" }
+
+    public var isInitialized: Bool { FileSystem.exists(configurationPath) }
+
+    public func loadConfiguration() throws -> Configuration {
+        guard isInitialized else { throw ConfigurationError.notInitialized(home: path) }
+        let bytes = try FileSystem.readFile(configurationPath, limit: 1 << 20)
+        let configuration: Configuration
+        do {
+            configuration = try JSONDecoder().decode(Configuration.self, from: Data(bytes))
+        } catch {
+            throw ConfigurationError.invalid(path: configurationPath, reason: "not a Lethe configuration document (\(error))")
+        }
+        try configuration.validate(path: configurationPath)
+        return configuration
+    }
+
+    public func saveConfiguration(_ configuration: Configuration) throws {
+        try configuration.validate(path: configurationPath)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try FileSystem.writeAtomically(Array(try encoder.encode(configuration)) + [0x0a], to: configurationPath, mode: 0o600)
+    }
+
+    /// What `lethe init` created.
+    public struct Initialized: Sendable {
+        public let home: String
+        public let configurationPath: String
+        public let storeDirectory: String
+        public let keysDirectory: String
+        public let kekEpoch: KEKEpoch
+        public let signingKeyPath: String
+        public let signingPublicKeyPath: String
+        public let signingKeyFingerprint: String
+    }
+
+    /// Creates the home, the store root, KEK epoch 1, an empty keystore and the service
+    /// signing key. Refuses, changing nothing, if the home or the key directory already holds
+    /// an installation.
+    public func initialize(keysDirectory: String?, storeDirectory: String?) throws -> Initialized {
+        let keys = FileSystem.absolute(keysDirectory ?? "\(path)/keys")
+        let store = FileSystem.absolute(storeDirectory ?? "\(path)/store")
+        guard !isInitialized else { throw ConfigurationError.alreadyInitialized(home: path) }
+        let kekProvider = FileKEKProvider(directory: "\(keys)/kek")
+        let hasKEK = !(try kekProvider.epochs().isEmpty)
+        if hasKEK || FileSystem.exists("\(keys)/keystore.json") || FileSystem.exists(ServiceSigningKey.privatePath(in: keys)) {
+            throw KeyError.alreadyInitialized(directory: keys)
+        }
+        for directory in [path, cacheDirectory, temporaryDirectory, locksDirectory] {
+            try FileSystem.makeDirectories(directory, mode: 0o700)
+        }
+        _ = try LocalStore(root: store)
+        _ = try Keystore.create(directory: keys, provider: kekProvider)
+        let signing = try ServiceSigningKey.create(in: keys)
+        let configuration = Configuration(
+            installationID: Hex.encode(try SystemRandom.bytes(count: 8)), keysDirectory: keys, storeDirectory: store)
+        // Written last: its presence is what makes the home "initialized".
+        try saveConfiguration(configuration)
+        return Initialized(
+            home: path, configurationPath: configurationPath, storeDirectory: store, keysDirectory: keys,
+            kekEpoch: KEKEpoch(1), signingKeyPath: ServiceSigningKey.privatePath(in: keys),
+            signingPublicKeyPath: ServiceSigningKey.publicPath(in: keys), signingKeyFingerprint: try signing.fingerprint)
+    }
+}

@@ -1,0 +1,42 @@
+import LetheStore
+
+/// What can go wrong with keys, each case naming what the operator has to look at.
+public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The key directory has not been initialized (`lethe init`).
+    case notInitialized(directory: String)
+    /// `lethe init` on a key directory that already holds keys.
+    case alreadyInitialized(directory: String)
+    /// The keystore names KEK epoch `epoch`, but the KEK provider has no such key.
+    case kekMissing(epoch: Int, location: String)
+    /// The keystore file does not parse or its MAC does not verify under its KEK.
+    case keystoreDamaged(path: String, reason: String)
+    /// No DEK is held for this tenant (never created, or revoked at destruction).
+    case noTenantKey(TenantID)
+    /// A DEK already exists for this tenant.
+    case tenantKeyExists(TenantID)
+    /// A wrapped DEK did not unwrap: the keystore or the KEK was altered or swapped.
+    case unwrapFailed(TenantID, epoch: Int)
+    /// A key file holds something other than what it should.
+    case malformedKeyFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notInitialized(let directory):
+            return "no keys in \(directory): run `lethe init` first"
+        case .alreadyInitialized(let directory):
+            return "\(directory) already holds Lethe keys; refusing to overwrite them"
+        case .kekMissing(let epoch, let location):
+            return "KEK epoch \(epoch) is missing from \(location): tenant keys cannot be unwrapped"
+        case .keystoreDamaged(let path, let reason):
+            return "keystore \(path) is damaged: \(reason)"
+        case .noTenantKey(let tenant):
+            return "no key is held for tenant \(tenant) (never created, or revoked when it was destroyed)"
+        case .tenantKeyExists(let tenant):
+            return "tenant \(tenant) already has a key"
+        case .unwrapFailed(let tenant, let epoch):
+            return "the key of tenant \(tenant) does not unwrap under KEK epoch \(epoch): keystore or KEK altered"
+        case .malformedKeyFile(let path, let reason):
+            return "key file \(path) is malformed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// The one source of "now" for every time-dependent decision (restore windows, grace
+/// periods, retention, report times), so that tests can move time.
+public protocol Clock: Sendable {
+    func now() -> Date
+}
+
+/// The system clock. In debug builds, the environment variable `LETHE_NOW` (ISO 8601, e.g.
+/// `2026-03-01T02:00:00Z`) replaces it, so end-to-end tests can place a run on day 89 or 91
+/// of a window; release builds ignore the variable, so production time cannot be faked.
+public struct SystemClock: Clock {
+    private let fixed: Date?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        #if DEBUG
+        fixed = environment["LETHE_NOW"].flatMap(Timestamp.parse)
+        #else
+        fixed = nil
+        #endif
+    }
+
+    public func now() -> Date {
+        fixed ?? Date()
+    }
+}
+
+/// A clock that says what it is told; for tests.
+public final class ManualClock: Clock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    public init(_ start: Date) {
+        current = start
+    }
+
+    public func now() -> Date {
+        lock.withLock { current }
+    }
+
+    public func advance(by seconds: TimeInterval) {
+        lock.withLock { current += seconds }
+    }
+}
+
+/// ISO 8601 timestamps in UTC with whole seconds (`2026-03-01T02:00:00Z`), the one textual
+/// time format of Lethe's JSON, reports and logs.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+
+    /// Parses `2026-03-01T02:00:00Z`, with or without fractional seconds, or a date alone
+    /// (`2026-03-01`, taken as midnight UTC).
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) { return date }
+        return nil
+    }
+}

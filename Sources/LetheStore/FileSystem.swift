@@ -1,0 +1,182 @@
+import Glibc
+
+/// File operations with the durability Lethe promises: nothing that matters is ever visible
+/// half-written.
+///
+/// `writeAtomically` is the one way Lethe replaces a file: write a temporary file beside the
+/// target, fsync it, rename it over the target, fsync the directory. A crash at any point
+/// leaves either the old file or the new one, never a mixture, and never a torn write.
+public enum FileSystem {
+    /// Writes `bytes` to `path` atomically and durably, with permissions `mode`.
+    public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o600) throws {
+        let directory = parent(of: path)
+        let temporary = "\(directory)/.\(basename(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            let file = try OwnedFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+            try file.write(bytes)
+            // The mode given to open() is filtered by the umask; set it exactly.
+            guard fchmod(file.descriptor, mode) == 0 else { throw SystemError("chmod", temporary) }
+            try file.sync()
+            try file.close()
+            try rename(temporary, to: path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+        try bytes.withUnsafeBytes { try writeAtomically($0, to: path, mode: mode) }
+    }
+
+    /// Renames `source` to `target` (same file system), replacing `target`.
+    public static func rename(_ source: String, to target: String) throws {
+        guard Glibc.rename(source, target) == 0 else { throw SystemError("rename \(source) to", target) }
+    }
+
+    /// The whole contents of the file at `path`. Refuses files larger than `limit` bytes so
+    /// that a damaged or hostile file cannot exhaust memory.
+    public static func readFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+        let file = try OwnedFile(path: path, flags: O_RDONLY)
+        let size = Int(try file.status().st_size)
+        guard size <= limit else { throw SystemError("read (larger than \(limit) bytes)", path, code: EFBIG) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let count = try bytes.withUnsafeMutableBytes { try file.readFully(into: $0) }
+        if count < size { bytes.removeSubrange(count...) }
+        return bytes
+    }
+
+    /// Flushes a directory's entries (a rename or unlink within it) to stable storage.
+    public static func syncDirectory(_ path: String) throws {
+        let directory = try OwnedFile(path: path, flags: O_RDONLY | O_DIRECTORY)
+        try directory.sync()
+    }
+
+    /// Creates `path` and any missing parents with `mode`, syncing each parent that gained an
+    /// entry. An existing directory is not an error.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
+        if isDirectory(path) { return }
+        let up = parent(of: path)
+        if up != path { try makeDirectories(up, mode: mode) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw SystemError("create directory", path) }
+        try syncDirectory(up)
+    }
+
+    /// Removes the file at `path` and syncs its directory. A missing file is not an error:
+    /// removal is idempotent, which is what resumable operations need.
+    public static func removeFile(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("remove", path) }
+        try? syncDirectory(parent(of: path))
+    }
+
+    /// Removes `path` and everything below it, depth first. A missing path is not an error.
+    public static func removeTree(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw SystemError("inspect", path)
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in try listDirectory(path) {
+                try removeTree("\(path)/\(name)")
+            }
+            guard rmdir(path) == 0 || errno == ENOENT else { throw SystemError("remove directory", path) }
+        } else {
+            guard unlink(path) == 0 || errno == ENOENT else { throw SystemError("remove", path) }
+        }
+        try? syncDirectory(parent(of: path))
+    }
+
+    /// Overwrites a file's contents with zeros, syncs, then unlinks it and syncs the directory.
+    /// Used for key files: on file systems that overwrite in place this removes the key from
+    /// the disk, and the unlink removes it from every name space.
+    public static func overwriteAndRemove(_ path: String) throws {
+        do {
+            let file = try OwnedFile(path: path, flags: O_WRONLY)
+            let size = Int(try file.status().st_size)
+            try file.write([UInt8](repeating: 0, count: size))
+            try file.sync()
+            try file.close()
+        } catch let error as SystemError where error.isNotFound {
+            return
+        }
+        try removeFile(path)
+    }
+
+    /// The names in a directory, except `.` and `..`, in byte order.
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let stream = opendir(path) else { throw SystemError("list", path) }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// `lstat` of `path`, or nil if there is nothing there.
+    public static func status(_ path: String) throws -> stat? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw SystemError("inspect", path)
+        }
+        return info
+    }
+
+    /// Throws `InsecurePermissions` unless `path` is accessible to its owner only
+    /// (no group or other bits).
+    public static func requirePrivate(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw SystemError("inspect", path) }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 == 0 else { throw InsecurePermissions(path: path, mode: mode) }
+    }
+
+    /// The directory part of `path` ("." for a bare name).
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// `path` made absolute against the current directory.
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path == "." ? cwd : "\(cwd)/\(path)"
+    }
+}
+
+/// A secret file (a key) that group or others can read: refused, because the key may already
+/// have been copied.
+public struct InsecurePermissions: Error, Equatable, Sendable, CustomStringConvertible {
+    public let path: String
+    public let mode: mode_t
+
+    public var description: String {
+        "refusing \(path): its permissions are \(String(mode, radix: 8)), so group or others may read it; "
+            + "run `chmod 600 \(path)` if it has not been exposed, or treat the key as compromised"
+    }
+}

@@ -1,0 +1,112 @@
+import Glibc
+
+/// The embedded default `ObjectStore`: one file per object below a root directory.
+///
+/// A `put` is written to `<root>/.staging/`, fsynced, renamed into place and the directory
+/// fsynced, so an object is either absent or whole. Staging names start with the object key
+/// (with `/` spelled `#`), which lets `discardIncompleteWrites` find a crashed write of a
+/// given tenant. Deleting the last object in a directory removes the directory too, so a
+/// deleted tenant leaves no empty folder bearing its name.
+public struct LocalStore: ObjectStore {
+    public let root: String
+
+    public init(root: String) throws {
+        self.root = root
+        try FileSystem.makeDirectories(root)
+        try FileSystem.makeDirectories(stagingDirectory)
+    }
+
+    public var location: String { "file://\(root)" }
+
+    private var stagingDirectory: String { "\(root)/.staging" }
+
+    private func path(_ key: ObjectKey) -> String { "\(root)/\(key.rawValue)" }
+
+    private func stagingPrefix(_ key: ObjectKey) -> String {
+        key.rawValue.replacingOccurrences(of: "/", with: "#")
+    }
+
+    public func put(_ key: ObjectKey, _ bytes: [UInt8]) throws {
+        let target = path(key)
+        let staging = "\(stagingDirectory)/\(stagingPrefix(key)).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        do {
+            let file = try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+            try file.write(bytes)
+            try file.sync()
+            try file.close()
+            try FileSystem.makeDirectories(FileSystem.parent(of: target))
+            try FileSystem.rename(staging, to: target)
+        } catch {
+            unlink(staging)
+            throw error
+        }
+        try FileSystem.syncDirectory(FileSystem.parent(of: target))
+    }
+
+    public func get(_ key: ObjectKey) throws -> [UInt8] {
+        do {
+            return try FileSystem.readFile(path(key), limit: Int.max)
+        } catch let error as SystemError where error.isNotFound {
+            throw ObjectNotFound(key: key)
+        }
+    }
+
+    public func get(_ key: ObjectKey, range: Range<Int>) throws -> [UInt8] {
+        let file: OwnedFile
+        do {
+            file = try OwnedFile(path: path(key), flags: O_RDONLY)
+        } catch let error as SystemError where error.isNotFound {
+            throw ObjectNotFound(key: key)
+        }
+        let size = Int(try file.status().st_size)
+        guard range.upperBound <= size else { throw ObjectTooShort(key: key, size: size, wanted: range) }
+        var bytes = [UInt8](repeating: 0, count: range.count)
+        try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: range.lowerBound) }
+        return bytes
+    }
+
+    public func size(of key: ObjectKey) throws -> Int? {
+        guard let info = try FileSystem.status(path(key)), (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
+    public func list(prefix: ObjectKey) throws -> [ObjectInfo] {
+        var found: [ObjectInfo] = []
+        try collect(prefix, into: &found)
+        return found.sorted { $0.key < $1.key }
+    }
+
+    private func collect(_ key: ObjectKey, into found: inout [ObjectInfo]) throws {
+        guard let info = try FileSystem.status(path(key)) else { return }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            found.append(ObjectInfo(key: key, size: Int(info.st_size)))
+        case S_IFDIR:
+            for name in try FileSystem.listDirectory(path(key)) where ObjectKey.isValidComponent(Substring(name)) {
+                try collect(try key.appending(name), into: &found)
+            }
+        default:
+            break
+        }
+    }
+
+    public func delete(_ key: ObjectKey) throws {
+        try FileSystem.removeFile(path(key))
+        // Remove directories left empty, up to (not including) the root.
+        var directory = FileSystem.parent(of: path(key))
+        while directory.count > root.count, directory.hasPrefix(root + "/") {
+            guard rmdir(directory) == 0 else { break }
+            let up = FileSystem.parent(of: directory)
+            try? FileSystem.syncDirectory(up)
+            directory = up
+        }
+    }
+
+    public func discardIncompleteWrites(prefix: ObjectKey) throws {
+        let start = stagingPrefix(prefix)
+        for name in try FileSystem.listDirectory(stagingDirectory)
+        where name.hasPrefix(start + "#") || name.hasPrefix(start + ".") {
+            try FileSystem.removeFile("\(stagingDirectory)/\(name)")
+        }
+    }
+}
