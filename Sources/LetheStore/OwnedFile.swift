@@ -17,6 +17,14 @@ public final class OwnedFile {
         self.path = path
     }
 
+    /// Takes ownership of an open descriptor (a pipe's read end, for instance); `path` names it
+    /// in errors.
+    public init(adopting descriptor: Int32, path: String) throws {
+        guard descriptor >= 0 else { throw SystemError("open", path) }
+        self.descriptor = descriptor
+        self.path = path
+    }
+
     deinit {
         if isOpen { _ = Glibc.close(descriptor) }
     }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every test of Lethe: unit tests with published vectors, interoperability with the
+# openssl command, and end-to-end tests of the real `lethe` binary.
+# Installs what it needs first; works on a machine that has only the Swift toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl tar
+
+swift build --build-tests
+swift test --skip-build "$@"

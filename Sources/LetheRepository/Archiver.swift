@@ -1,0 +1,325 @@
+import Foundation
+import Glibc
+import LetheStore
+
+/// Backs up one tenant's sources into its repository as one new snapshot.
+///
+/// Files whose size, modification time, status-change time and inode match the parent
+/// snapshot are not read again: their content list is reused. Everything else is cut into
+/// chunks, named by keyed MAC, deduplicated against the repository, and packed. The order of
+/// writes is packs, then the index file, then the snapshot, so a crash at any moment leaves
+/// no visible partial snapshot.
+public final class Archiver {
+    public struct Options {
+        public var host: String
+        public var time: Date
+        public var program: String
+        /// Where a SQLite source's consistent copy is made (removed after use).
+        public var temporaryDirectory: String
+        /// Called now and then with the running totals.
+        public var progress: ((BackupSummary) -> Void)?
+
+        public init(host: String, time: Date, program: String, temporaryDirectory: String, progress: ((BackupSummary) -> Void)? = nil) {
+            self.host = host
+            self.time = time
+            self.program = program
+            self.temporaryDirectory = temporaryDirectory
+            self.progress = progress
+        }
+    }
+
+    /// A finished backup: the snapshot, and what was new (for the catalog).
+    public struct Result {
+        public let snapshotID: SnapshotID
+        public let snapshot: Snapshot
+        public let newIndex: IndexContents
+        public let newTrees: [BlobID: Tree]
+    }
+
+    private let repository: Repository
+    private let writer: BlobWriter
+    private let stream: ChunkStream
+    private let options: Options
+    private var summary = BackupSummary()
+    private var newTrees: [BlobID: Tree] = [:]
+    private var lastProgress = 0
+
+    public init(repository: Repository, options: Options) {
+        self.repository = repository
+        writer = BlobWriter(repository: repository)
+        stream = ChunkStream(chunker: repository.chunker)
+        self.options = options
+    }
+
+    public func backup(sources: [TenantSource], parent: (id: SnapshotID, snapshot: Snapshot)?) throws -> Result {
+        try repository.loadIndex()
+        var previousRoot: Tree?
+        if let treeID = parent?.snapshot.treeID {
+            do {
+                previousRoot = try repository.loadTree(treeID)
+            } catch {
+                summary.errors.append("parent snapshot \(parent!.id.short) is unreadable, every file is read again: \(error)")
+            }
+        }
+        var rootNodes: [Node] = []
+        for source in sources {
+            switch source.kind {
+            case .directory:
+                if let name = source.entryName {
+                    let previous = previousRoot?.node(named: name)
+                    if let node = try directoryNode(path: source.location, name: name, previous: previous, isSourceRoot: true) {
+                        rootNodes.append(node)
+                    }
+                } else {
+                    guard FileSystem.isDirectory(source.location) else {
+                        throw LetheError.failed("source \(source) is not a readable directory")
+                    }
+                    rootNodes += try entries(of: source.location, previous: previousRoot)
+                }
+            case .sqlite:
+                rootNodes.append(try sqliteNode(source))
+            case .command:
+                rootNodes.append(try commandNode(source))
+            }
+        }
+        var seen = Set<String>()
+        for node in rootNodes where !seen.insert(node.name).inserted {
+            throw LetheError.usage("two sources put \"\(node.name)\" at the root of the snapshot; name them apart with NAME=KIND:ARG")
+        }
+        let rootID = try saveTree(Tree(nodes: rootNodes))
+        let newIndex = try writer.commit()
+        summary.bytesAdded = writer.bytesAdded
+        summary.blobsAdded = writer.blobsAdded
+        summary.packsWritten = writer.packsWritten
+        summary.bytesStored = writer.bytesStored
+        var snapshot = Snapshot(
+            tenant: repository.tenant.rawValue, time: Timestamp.format(options.time), tree: rootID.hex,
+            parent: parent?.id.hex, host: options.host, sources: sources.map(\.description),
+            program: options.program, summary: summary)
+        let (id, size) = try repository.saveSnapshot(snapshot)
+        snapshot.summary.bytesStored += size
+        FaultPoint.reach("backup.snapshot-written")
+        return Result(snapshotID: id, snapshot: snapshot, newIndex: newIndex, newTrees: newTrees)
+    }
+
+    // MARK: Trees
+
+    private func saveTree(_ tree: Tree) throws -> BlobID {
+        let bytes = tree.encoded()
+        let id = try repository.keys.blobID(for: bytes)
+        if !writer.contains(id) {
+            try bytes.withUnsafeBytes { try writer.save($0, id: id, type: .tree) }
+            newTrees[id] = tree
+        }
+        return id
+    }
+
+    /// The nodes of a directory's entries, compared against `previous`.
+    private func entries(of path: String, previous: Tree?) throws -> [Node] {
+        var nodes: [Node] = []
+        for entry in try DirectoryEntries.list(path) {
+            guard let name = entry.name else {
+                summary.errors.append("\(path)/\(String(decoding: entry.raw, as: UTF8.self)): name is not valid UTF-8, not backed up")
+                continue
+            }
+            let child = path == "/" ? "/\(name)" : "\(path)/\(name)"
+            if let node = try node(path: child, name: name, previous: previous?.node(named: name)) {
+                nodes.append(node)
+            }
+        }
+        return nodes
+    }
+
+    private func node(path: String, name: String, previous: Node?) throws -> Node? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno != ENOENT { summary.errors.append(SystemError("inspect", path).description) }
+            return nil
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            return try fileNode(path: path, name: name, info: info, previous: previous)
+        case S_IFDIR:
+            return try directoryNode(path: path, name: name, previous: previous, isSourceRoot: false)
+        case S_IFLNK:
+            return symlinkNode(path: path, name: name, info: info)
+        default:
+            summary.errors.append("\(path): not a regular file, directory or symbolic link, not backed up")
+            return nil
+        }
+    }
+
+    private func directoryNode(path: String, name: String, previous: Node?, isSourceRoot: Bool) throws -> Node? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            if isSourceRoot { throw LetheError.failed("source directory \(path) is not readable: \(SystemError("inspect", path))") }
+            summary.errors.append(SystemError("inspect", path).description)
+            return nil
+        }
+        var previousTree: Tree?
+        if let subtree = previous?.subtree, previous?.kind == .directory {
+            previousTree = try? repository.loadTree(subtree)
+        }
+        let children: [Node]
+        do {
+            children = try entries(of: path, previous: previousTree)
+        } catch let error as SystemError {
+            if isSourceRoot { throw LetheError.failed("source directory \(path) is not readable: \(error)") }
+            summary.errors.append(error.description)
+            return nil
+        }
+        summary.directories += 1
+        var node = baseNode(name: name, kind: .directory, info: info)
+        node.subtree = try saveTree(Tree(nodes: children))
+        return node
+    }
+
+    private func symlinkNode(path: String, name: String, info: stat) -> Node? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = buffer.withUnsafeMutableBufferPointer { readlink(path, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        guard length >= 0 else {
+            summary.errors.append(SystemError("read link", path).description)
+            return nil
+        }
+        guard let target = String(validating: buffer[0..<length], as: UTF8.self) else {
+            summary.errors.append("\(path): link target is not valid UTF-8, not backed up")
+            return nil
+        }
+        var node = baseNode(name: name, kind: .symlink, info: info)
+        node.target = target
+        return node
+    }
+
+    private func fileNode(path: String, name: String, info: stat, previous: Node?) throws -> Node? {
+        var node = baseNode(name: name, kind: .file, info: info)
+        node.size = Int(info.st_size)
+        if let previous, previous.kind == .file, previous.size == node.size, previous.modified == node.modified,
+           previous.changed == node.changed, previous.inode == node.inode,
+           previous.content.allSatisfy(writer.contains) {
+            node.content = previous.content
+            summary.filesUnchanged += 1
+            summary.bytesTotal += node.size
+            return node
+        }
+        let file: OwnedFile
+        do {
+            file = try Archiver.openForReading(path)
+        } catch let error as SystemError {
+            if !error.isNotFound { summary.errors.append(error.description) }
+            return nil
+        }
+        do {
+            let (content, size) = try readContent(file)
+            node.content = content
+            node.size = size
+        } catch let error as SystemError {
+            summary.errors.append(error.description)
+            return nil
+        }
+        if previous == nil { summary.filesNew += 1 } else { summary.filesChanged += 1 }
+        summary.bytesTotal += node.size
+        return node
+    }
+
+    /// Chunks, names and stores everything `file` yields; returns the blob list and size.
+    private func readContent(_ file: OwnedFile) throws -> ([BlobID], Int) {
+        stream.reset(file)
+        var content: [BlobID] = []
+        var size = 0
+        while try stream.next({ chunk in
+            content.append(try writer.save(chunk, type: .data))
+            size += chunk.count
+        }) {}
+        summary.bytesRead += size
+        reportProgress()
+        return (content, size)
+    }
+
+    /// Linux's O_NOATIME (glibc exposes it only under _GNU_SOURCE): reading a file for backup
+    /// should not update its access time.
+    private static let noAccessTime: Int32 = 0o1000000
+
+    static func openForReading(_ path: String) throws -> OwnedFile {
+        do {
+            return try OwnedFile(path: path, flags: O_RDONLY | O_NOFOLLOW | noAccessTime)
+        } catch let error as SystemError where error.code == EPERM {
+            // O_NOATIME is only allowed to the file's owner.
+            return try OwnedFile(path: path, flags: O_RDONLY | O_NOFOLLOW)
+        }
+    }
+
+    private func baseNode(name: String, kind: Node.Kind, info: stat) -> Node {
+        Node(
+            name: name, kind: kind, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
+            modified: FileTime(info.st_mtim), changed: FileTime(info.st_ctim), inode: UInt64(info.st_ino))
+    }
+
+    private func reportProgress() {
+        guard let progress = options.progress else { return }
+        if summary.bytesRead - lastProgress >= 8 << 20 || summary.files % 256 == 0 {
+            lastProgress = summary.bytesRead
+            progress(summary)
+        }
+    }
+
+    // MARK: Database and command sources
+
+    private func sqliteNode(_ source: TenantSource) throws -> Node {
+        var info = stat()
+        guard stat(source.location, &info) == 0 else {
+            throw LetheError.failed("source \(source): \(SystemError("inspect", source.location))")
+        }
+        try FileSystem.makeDirectories(options.temporaryDirectory)
+        let copy = "\(options.temporaryDirectory)/\(repository.tenant.rawValue)-\(UInt64.random(in: 0...UInt64.max)).sqlite"
+        defer { try? FileSystem.removeFile(copy) }
+        do {
+            try Database(path: source.location, readOnly: true).backup(to: copy)
+        } catch let error as SQLiteError {
+            throw LetheError.failed("source \(source): consistent copy failed: \(error)")
+        }
+        let file = try OwnedFile(path: copy, flags: O_RDONLY)
+        var node = baseNode(name: source.entryName!, kind: .file, info: info)
+        (node.content, node.size) = try readContent(file)
+        node.changed = node.modified
+        node.inode = 0
+        summary.filesChanged += 1
+        summary.bytesTotal += node.size
+        return node
+    }
+
+    private func commandNode(_ source: TenantSource) throws -> Node {
+        try FileSystem.makeDirectories(options.temporaryDirectory)
+        let errorLog = "\(options.temporaryDirectory)/\(repository.tenant.rawValue)-\(UInt64.random(in: 0...UInt64.max)).stderr"
+        defer { try? FileSystem.removeFile(errorLog) }
+        _ = FileManager.default.createFile(atPath: errorLog, contents: nil, attributes: [.posixPermissions: 0o600])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", source.location]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: errorLog)
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw LetheError.failed("source \(source) did not start: \(error)")
+        }
+        let reader = try OwnedFile(adopting: dup(output.fileHandleForReading.fileDescriptor), path: "output of \(source)")
+        try? output.fileHandleForReading.close()
+        let (content, size) = try readContent(reader)
+        process.waitUntilExit()
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            let log = (try? FileSystem.readFile(errorLog, limit: 1 << 20)) ?? []
+            let last = String(decoding: log, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+            throw LetheError.failed(
+                "source \(source) failed with status \(process.terminationStatus)" + (last.isEmpty ? "" : ": \(last)"))
+        }
+        let now = FileTime(seconds: Int64(options.time.timeIntervalSince1970), nanoseconds: 0)
+        var node = Node(name: source.entryName!, kind: .file, mode: 0o600, uid: getuid(), gid: getgid(), modified: now, changed: now)
+        node.content = content
+        node.size = size
+        summary.filesChanged += 1
+        summary.bytesTotal += size
+        return node
+    }
+}

@@ -1,0 +1,78 @@
+import LetheStore
+
+/// Deduplicates and packs the blobs of one backup (or one repack), then commits them in the
+/// crash-safe order: finished packs first, then one index file naming them.
+///
+/// Until `commit()` returns, nothing written here is referenced: a crash leaves only packs
+/// that no index lists, which the next backup ignores and `prune` removes.
+final class BlobWriter {
+    static let packTargetSize = 16 << 20
+
+    private let repository: Repository
+    private var pack: PackWriter?
+    private var written = IndexContents()
+    /// Blobs added in this session, found before their index is written.
+    private var pending: [BlobID: BlobLocation] = [:]
+    private(set) var bytesAdded = 0
+    private(set) var bytesStored = 0
+    private(set) var blobsAdded = 0
+    private(set) var packsWritten = 0
+
+    init(repository: Repository) {
+        self.repository = repository
+    }
+
+    func contains(_ id: BlobID) -> Bool {
+        pending[id] != nil || repository.index.contains(id)
+    }
+
+    /// Stores `plaintext` as a blob unless the repository already has it; returns its id.
+    @discardableResult
+    func save(_ plaintext: UnsafeRawBufferPointer, type: BlobType) throws -> BlobID {
+        let id = try repository.keys.blobID(for: plaintext)
+        try save(plaintext, id: id, type: type)
+        return id
+    }
+
+    /// Stores `plaintext`, whose id is already known, unless the repository has it.
+    func save(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws {
+        guard !contains(id) else { return }
+        if pack == nil {
+            pack = try PackWriter(keys: repository.keys, capacity: BlobWriter.packTargetSize + Chunker.maximumSize + 4096)
+        }
+        let entry = try pack!.add(plaintext, id: id, type: type)
+        pending[id] = entry.location
+        bytesAdded += plaintext.count
+        blobsAdded += 1
+        if pack!.size >= BlobWriter.packTargetSize {
+            try flushPack()
+        }
+    }
+
+    /// Finishes and stores the current pack, if any.
+    func flushPack() throws {
+        guard let current = pack else { return }
+        pack = nil
+        let bytes = try current.finish()
+        try repository.store.put(Layout.pack(repository.tenant, current.id), bytes)
+        written.packs.append(IndexContents.PackRecord(id: current.id, size: bytes.count, entries: current.entries))
+        bytesStored += bytes.count
+        packsWritten += 1
+        FaultPoint.reach("backup.pack-written")
+    }
+
+    /// Flushes the last pack and writes the index file for everything written; returns what
+    /// the index holds (empty when nothing was new).
+    @discardableResult
+    func commit() throws -> IndexContents {
+        try flushPack()
+        guard !written.packs.isEmpty else { return written }
+        let (_, size) = try repository.writeIndex(written)
+        bytesStored += size
+        FaultPoint.reach("backup.index-written")
+        let committed = written
+        written = IndexContents()
+        pending = [:]
+        return committed
+    }
+}

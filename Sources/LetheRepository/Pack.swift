@@ -1,0 +1,146 @@
+import LetheCrypto
+import LetheStore
+
+/// What a blob holds: file content, or a tree (one directory listing).
+public enum BlobType: UInt8, Sendable {
+    case data = 1
+    case tree = 2
+}
+
+/// Where a blob is: its pack and its place in it.
+public struct BlobLocation: Hashable, Sendable {
+    public let pack: PackID
+    public let type: BlobType
+    /// Bit 0 is reserved for "compressed"; Lethe 0.1 never sets it.
+    public let flags: UInt8
+    public let offset: Int
+    /// Bytes in the pack: ciphertext and tag.
+    public let sealedLength: Int
+    public let plainLength: Int
+}
+
+/// One entry of a pack header (and of an index file).
+public struct PackEntry: Hashable, Sendable {
+    public let id: BlobID
+    public let location: BlobLocation
+}
+
+/// A pack file, `tenants/<t>/data/<xx>/<pack id>`:
+///
+///     "LTHPACK" 0x01 | blob 0 | blob 1 | … | header | header length (u32 little-endian)
+///
+/// The pack's key is `HKDF(encryption subkey, salt: pack id, "lethe/v1/pack-key")`. Blob i
+/// is AES-256-GCM under that key with nonce `00000000 ‖ offset (u64 big-endian)`; the header
+/// with nonce `ffffffff ‖ 0⁸`. Offsets are distinct within a pack and the pack id is random,
+/// so no (key, nonce) pair repeats. Each blob's associated data binds tenant, "blob", its id,
+/// the pack id, its type, flags and offset; the header's binds tenant, "pack-header" and the
+/// pack id. See docs/format.md.
+enum Pack {
+    static let preamble: [UInt8] = Array("LTHPACK".utf8) + [1]
+    static let headerNonce: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]
+
+    static func key(pack: PackID, keys: TenantKeys) throws -> SymmetricKey {
+        try SymmetricKey(HKDF.deriveKey(
+            inputKeyMaterial: keys.encryption, salt: pack.bytes, info: Array("lethe/v1/pack-key".utf8), outputByteCount: 32))
+    }
+
+    static func blobNonce(offset: Int) -> [UInt8] {
+        var nonce: [UInt8] = [0, 0, 0, 0]
+        for shift in stride(from: 56, through: 0, by: -8) { nonce.append(UInt8(truncatingIfNeeded: UInt64(offset) >> UInt64(shift))) }
+        return nonce
+    }
+
+    static func blobAssociatedData(_ id: BlobID, _ location: BlobLocation, tenant: TenantID) -> [UInt8] {
+        var extra = location.pack.bytes
+        extra.append(location.type.rawValue)
+        extra.append(location.flags)
+        for shift in stride(from: 56, through: 0, by: -8) { extra.append(UInt8(truncatingIfNeeded: UInt64(location.offset) >> UInt64(shift))) }
+        return AssociatedData.make(tenant: tenant, kind: "blob", id: id.bytes, extra: extra)
+    }
+
+    static func headerAssociatedData(_ pack: PackID, tenant: TenantID) -> [UInt8] {
+        AssociatedData.make(tenant: tenant, kind: "pack-header", id: pack.bytes)
+    }
+
+    static func encodeHeader(_ entries: [PackEntry]) -> [UInt8] {
+        var writer = ByteWriter(capacity: entries.count * 45 + 8)
+        writer.varint(entries.count)
+        for entry in entries {
+            writer.byte(entry.location.type.rawValue)
+            writer.byte(entry.location.flags)
+            writer.identifier(entry.id)
+            writer.varint(entry.location.offset)
+            writer.varint(entry.location.sealedLength)
+            writer.varint(entry.location.plainLength)
+        }
+        return writer.bytes
+    }
+
+    static func decodeHeader(_ bytes: [UInt8], pack: PackID, what: String) throws -> [PackEntry] {
+        var reader = ByteReader(bytes, what: what)
+        let count = try reader.count(limit: 1 << 22)
+        var entries: [PackEntry] = []
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let type = BlobType(rawValue: try reader.byte()) else { throw MalformedData(what: what, reason: "unknown blob type") }
+            let flags = try reader.byte()
+            let id: BlobID = try reader.identifier()
+            let offset = try reader.count()
+            let sealed = try reader.count()
+            let plain = try reader.count()
+            guard sealed == plain + AESGCM.tagByteCount else { throw MalformedData(what: what, reason: "blob lengths disagree") }
+            entries.append(PackEntry(id: id, location: BlobLocation(
+                pack: pack, type: type, flags: flags, offset: offset, sealedLength: sealed, plainLength: plain)))
+        }
+        try reader.expectEnd()
+        return entries
+    }
+}
+
+/// Accumulates encrypted blobs into one pack in memory, then yields the finished file.
+final class PackWriter {
+    let id: PackID
+    private let key: SymmetricKey
+    private let keys: TenantKeys
+    private(set) var bytes: [UInt8]
+    private(set) var entries: [PackEntry] = []
+
+    init(keys: TenantKeys, capacity: Int) throws {
+        id = try PackID.random()
+        key = try Pack.key(pack: id, keys: keys)
+        self.keys = keys
+        bytes = Pack.preamble
+        bytes.reserveCapacity(capacity)
+    }
+
+    var size: Int { bytes.count }
+
+    /// Encrypts `plaintext` into the pack as blob `id`.
+    func add(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws -> PackEntry {
+        let location = BlobLocation(
+            pack: self.id, type: type, flags: 0, offset: bytes.count,
+            sealedLength: plaintext.count + AESGCM.tagByteCount, plainLength: plaintext.count)
+        let aad = Pack.blobAssociatedData(id, location, tenant: keys.tenant)
+        try aad.withUnsafeBytes { ad in
+            try AESGCM.seal(plaintext, key: key, nonce: Pack.blobNonce(offset: location.offset), authenticating: ad, appendingTo: &bytes)
+        }
+        let entry = PackEntry(id: id, location: location)
+        entries.append(entry)
+        return entry
+    }
+
+    /// Appends the sealed header and its length; the pack is complete.
+    func finish() throws -> [UInt8] {
+        let header = Pack.encodeHeader(entries)
+        let start = bytes.count
+        let aad = Pack.headerAssociatedData(id, tenant: keys.tenant)
+        try header.withUnsafeBytes { h in
+            try aad.withUnsafeBytes { ad in
+                try AESGCM.seal(h, key: key, nonce: Pack.headerNonce, authenticating: ad, appendingTo: &bytes)
+            }
+        }
+        let length = UInt32(bytes.count - start)
+        bytes.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8 & 0xff), UInt8(length >> 16 & 0xff), UInt8(length >> 24)])
+        return bytes
+    }
+}

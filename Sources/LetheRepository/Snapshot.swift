@@ -1,0 +1,58 @@
+import Foundation
+
+/// One backup of one tenant at one time: the root tree and what the run found. Stored
+/// encrypted as `tenants/<t>/snapshots/<id>` (JSON inside).
+public struct Snapshot: Codable, Sendable, Equatable {
+    public var tenant: String
+    /// ISO 8601, UTC.
+    public var time: String
+    /// Root tree blob id, hex.
+    public var tree: String
+    /// The snapshot this one was compared against for unchanged files, if any.
+    public var parent: String?
+    public var host: String
+    /// The sources as configured (`dir:/srv/acme`, `sqlite:/srv/acme/app.db`, `cmd:pg_dump acme`).
+    public var sources: [String]
+    public var program: String
+    public var summary: BackupSummary
+
+    public init(
+        tenant: String, time: String, tree: String, parent: String?, host: String, sources: [String],
+        program: String, summary: BackupSummary
+    ) {
+        self.tenant = tenant
+        self.time = time
+        self.tree = tree
+        self.parent = parent
+        self.host = host
+        self.sources = sources
+        self.program = program
+        self.summary = summary
+    }
+
+    public var treeID: BlobID? { BlobID(hex: tree) }
+}
+
+/// What a backup did, per tenant: the numbers of the JSON summary.
+public struct BackupSummary: Codable, Sendable, Equatable {
+    public var filesNew = 0
+    public var filesChanged = 0
+    public var filesUnchanged = 0
+    public var directories = 0
+    /// Bytes of all files in the snapshot.
+    public var bytesTotal = 0
+    /// Bytes read from the sources (unchanged files are not read).
+    public var bytesRead = 0
+    /// Plaintext bytes of blobs that were new to the repository.
+    public var bytesAdded = 0
+    /// Bytes written to the store (packs, index, snapshot), ciphertext.
+    public var bytesStored = 0
+    public var blobsAdded = 0
+    public var packsWritten = 0
+    /// Files that could not be read, and why; the snapshot holds everything else.
+    public var errors: [String] = []
+
+    public init() {}
+
+    public var files: Int { filesNew + filesChanged + filesUnchanged }
+}
