@@ -32,6 +32,7 @@ public final class Archiver {
     public struct Result {
         public let snapshotID: SnapshotID
         public let snapshot: Snapshot
+        public let newIndexID: IndexID?
         public let newIndex: IndexContents
         public let newTrees: [BlobID: Tree]
     }
@@ -87,7 +88,7 @@ public final class Archiver {
             throw LetheError.usage("two sources put \"\(node.name)\" at the root of the snapshot; name them apart with NAME=KIND:ARG")
         }
         let rootID = try saveTree(Tree(nodes: rootNodes))
-        let newIndex = try writer.commit()
+        let (newIndexID, newIndex) = try writer.commit()
         summary.bytesAdded = writer.bytesAdded
         summary.blobsAdded = writer.blobsAdded
         summary.packsWritten = writer.packsWritten
@@ -99,7 +100,7 @@ public final class Archiver {
         let (id, size) = try repository.saveSnapshot(snapshot)
         snapshot.summary.bytesStored += size
         FaultPoint.reach("backup.snapshot-written")
-        return Result(snapshotID: id, snapshot: snapshot, newIndex: newIndex, newTrees: newTrees)
+        return Result(snapshotID: id, snapshot: snapshot, newIndexID: newIndexID, newIndex: newIndex, newTrees: newTrees)
     }
 
     // MARK: Trees

@@ -19,6 +19,19 @@ public struct BlobIndex: Sendable {
         locations[id] != nil
     }
 
+    /// The whole index as index-file contents: every pack with the blobs located in it.
+    public func contents() -> IndexContents {
+        var byPack: [PackID: [PackEntry]] = [:]
+        for (id, location) in locations {
+            byPack[location.pack, default: []].append(PackEntry(id: id, location: location))
+        }
+        return IndexContents(packs: packs.keys.sorted().map { pack in
+            IndexContents.PackRecord(
+                id: pack, size: packs[pack]!,
+                entries: (byPack[pack] ?? []).sorted { $0.location.offset < $1.location.offset })
+        })
+    }
+
     public mutating func add(_ contents: IndexContents, file: IndexID?) {
         for pack in contents.packs {
             packs[pack.id] = pack.size

@@ -64,15 +64,15 @@ final class BlobWriter {
     /// Flushes the last pack and writes the index file for everything written; returns what
     /// the index holds (empty when nothing was new).
     @discardableResult
-    func commit() throws -> IndexContents {
+    func commit() throws -> (IndexID?, IndexContents) {
         try flushPack()
-        guard !written.packs.isEmpty else { return written }
-        let (_, size) = try repository.writeIndex(written)
+        guard !written.packs.isEmpty else { return (nil, written) }
+        let (id, size) = try repository.writeIndex(written)
         bytesStored += size
         FaultPoint.reach("backup.index-written")
         let committed = written
         written = IndexContents()
         pending = [:]
-        return committed
+        return (id, committed)
     }
 }

@@ -22,6 +22,8 @@ public final class Checker {
         public var bytesRead = 0
 
         public var isClean: Bool { errors.isEmpty }
+
+        public init() {}
     }
 
     private let repository: Repository

@@ -90,6 +90,11 @@ public struct LocalStore: ObjectStore {
         }
     }
 
+    public func children(of prefix: ObjectKey) throws -> [String] {
+        guard FileSystem.isDirectory(path(prefix)) else { return [] }
+        return try FileSystem.listDirectory(path(prefix)).filter { ObjectKey.isValidComponent(Substring($0)) }
+    }
+
     public func delete(_ key: ObjectKey) throws {
         try FileSystem.removeFile(path(key))
         // Remove directories left empty, up to (not including) the root.

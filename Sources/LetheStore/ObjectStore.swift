@@ -25,6 +25,10 @@ public protocol ObjectStore: Sendable {
     /// Every object whose key is `prefix` or lies below it, sorted by key.
     func list(prefix: ObjectKey) throws -> [ObjectInfo]
 
+    /// The names one level below `prefix` (objects and folders alike), sorted: what an S3
+    /// listing with a `/` delimiter returns. Used to enumerate tenants without listing packs.
+    func children(of prefix: ObjectKey) throws -> [String]
+
     /// Removes the object; removing an absent object succeeds.
     func delete(_ key: ObjectKey) throws
 

@@ -1,0 +1,106 @@
+import Foundation
+import LetheCore
+import LetheRepository
+import LetheStore
+
+enum BackupCommand {
+    static let spec = CommandSpec(
+        ["backup"],
+        summary: "back up one tenant, or every active tenant, into its own encrypted repository",
+        usage: "backup TENANT… | --all [--json]",
+        details: """
+            Each tenant gets a new snapshot. Files whose size, modification time, status-change time and
+            inode are unchanged since the tenant's previous snapshot are not read again. Tenants run two
+            at a time; one tenant's failure does not stop the others. The exit code is 0 when every
+            tenant succeeded and 1 when any failed or could not read some files (see the summary).
+            JSON: {"tenants": [{"tenant", "status": "succeeded|partial|failed", "snapshot", "parent",
+            "summary": {"filesNew", "filesChanged", "filesUnchanged", "bytesRead", "bytesAdded", …},
+            "durationSeconds", "error"}], "failed": N}
+            """,
+        options: [OptionSpec("--all", "every active tenant"), .json]
+    ) { invocation in
+        let installation = try invocation.installation()
+        let tenants: [TenantID]
+        if invocation.arguments.flag("--all") {
+            _ = try invocation.positionals(0...0, "")
+            tenants = try TenantRegistry(installation).list().filter { $0.state == .active }.map(\.id)
+        } else {
+            let names = try invocation.positionals(1...Int.max, "TENANT (or --all)")
+            tenants = try names.map(TenantID.init)
+        }
+        let results = run(tenants, installation: installation, console: invocation.console)
+        if invocation.json {
+            try invocation.console.json(Output(tenants: results, failed: results.filter { $0.status != .succeeded }.count))
+        } else {
+            print(results, console: invocation.console)
+        }
+        return results.allSatisfy { $0.status == .succeeded } ? .success : .failure
+    }
+
+    /// Runs the backups with a progress line on a terminal, and records them in the audit log.
+    static func run(_ tenants: [TenantID], installation: Installation, console: Console) -> [TenantBackupResult] {
+        let progress = BackupProgress(console: console, total: tenants.count)
+        let results = BackupService(installation: installation) { tenant, summary in
+            progress.update(tenant, summary)
+        }.run(tenants)
+        console.clearProgress()
+        let events = results.map { result in
+            AuditLog.Event("backup", tenant: result.tenant, details: [
+                "status": result.status.rawValue, "snapshot": result.snapshot ?? "", "error": result.error ?? "",
+                "bytesAdded": String(result.summary?.bytesAdded ?? 0),
+            ].filter { !$0.value.isEmpty })
+        }
+        if !events.isEmpty {
+            do { try AuditTrail(installation).record(events) } catch { console.error("lethe: audit log: \(error)") }
+        }
+        return results
+    }
+
+    static func print(_ results: [TenantBackupResult], console: Console) {
+        if results.isEmpty { console.print("No tenants to back up.") }
+        for result in results {
+            guard let summary = result.summary, let snapshot = result.snapshot else {
+                console.print("\(result.tenant)  FAILED  \(result.error ?? "")")
+                continue
+            }
+            console.print(
+                "\(result.tenant)  \(result.status == .succeeded ? "ok" : "PARTIAL")  snapshot \(snapshot.prefix(8))  "
+                    + "new \(summary.filesNew)  changed \(summary.filesChanged)  unchanged \(summary.filesUnchanged)  "
+                    + "read \(Format.bytes(summary.bytesRead))  added \(Format.bytes(summary.bytesAdded))  "
+                    + Format.seconds(result.durationSeconds))
+            for error in summary.errors { console.print("    \(error)") }
+        }
+    }
+
+    struct Output: Encodable {
+        let tenants: [TenantBackupResult]
+        let failed: Int
+    }
+}
+
+/// The one-line progress of a backup run on a terminal.
+final class BackupProgress: @unchecked Sendable {
+    private let console: Console
+    private let total: Int
+    private let lock = NSLock()
+    private var latest: [TenantID: BackupSummary] = [:]
+    private var lastDrawn = Date.distantPast
+
+    init(console: Console, total: Int) {
+        self.console = console
+        self.total = total
+    }
+
+    func update(_ tenant: TenantID, _ summary: BackupSummary) {
+        guard console.progressEnabled else { return }
+        let line: String? = lock.withLock {
+            latest[tenant] = summary
+            guard Date().timeIntervalSince(lastDrawn) > 0.2 else { return nil }
+            lastDrawn = Date()
+            let files = latest.values.reduce(0) { $0 + $1.files }
+            let bytes = latest.values.reduce(0) { $0 + $1.bytesRead }
+            return "backup: \(latest.count)/\(total) tenants started, \(files) files, \(Format.bytes(bytes)) read — \(tenant)"
+        }
+        if let line { console.progress(line) }
+    }
+}

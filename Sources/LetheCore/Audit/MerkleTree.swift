@@ -1,0 +1,75 @@
+import LetheCrypto
+
+/// The Merkle tree of RFC 9162 (Certificate Transparency 2.0), §2.1: SHA-256, leaves hashed
+/// as `H(0x00 ‖ entry)`, interior nodes as `H(0x01 ‖ left ‖ right)`, and a tree of n leaves
+/// split at the largest power of two smaller than n.
+public enum MerkleTree {
+    public typealias Hash = [UInt8]
+
+    public static func leafHash(_ entry: [UInt8]) throws -> Hash {
+        try SHA256.hash([0] + entry)
+    }
+
+    public static func nodeHash(_ left: Hash, _ right: Hash) throws -> Hash {
+        try SHA256.hash([1] + left + right)
+    }
+
+    /// MTH(D[n]) over leaf hashes. The empty tree's hash is SHA-256 of nothing.
+    public static func root(_ leaves: ArraySlice<Hash>) throws -> Hash {
+        switch leaves.count {
+        case 0: return try SHA256.hash([])
+        case 1: return leaves.first!
+        default:
+            let k = largestPowerOfTwo(below: leaves.count)
+            let start = leaves.startIndex
+            return try nodeHash(root(leaves[start..<(start + k)]), root(leaves[(start + k)...]))
+        }
+    }
+
+    public static func root(_ leaves: [Hash]) throws -> Hash {
+        try root(leaves[...])
+    }
+
+    /// PATH(m, D[n]): the audit path of leaf `index` (RFC 9162 §2.1.3.1).
+    public static func inclusionProof(index: Int, leaves: ArraySlice<Hash>) throws -> [Hash] {
+        precondition(index >= 0 && index < leaves.count)
+        guard leaves.count > 1 else { return [] }
+        let k = largestPowerOfTwo(below: leaves.count)
+        let start = leaves.startIndex
+        if index < k {
+            return try inclusionProof(index: index, leaves: leaves[start..<(start + k)]) + [root(leaves[(start + k)...])]
+        }
+        return try inclusionProof(index: index - k, leaves: leaves[(start + k)...]) + [root(leaves[start..<(start + k)])]
+    }
+
+    /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
+    public static func verifyInclusion(leaf: Hash, index: Int, size: Int, proof: [Hash], root: Hash) throws -> Bool {
+        guard index >= 0, index < size else { return false }
+        var fn = index
+        var sn = size - 1
+        var r = leaf
+        for p in proof {
+            guard sn != 0 else { return false }
+            if fn & 1 == 1 || fn == sn {
+                r = try nodeHash(p, r)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 {
+                        fn >>= 1
+                        sn >>= 1
+                    }
+                }
+            } else {
+                r = try nodeHash(r, p)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && ConstantTime.equals(r, root)
+    }
+
+    static func largestPowerOfTwo(below n: Int) -> Int {
+        var k = 1
+        while k << 1 < n { k <<= 1 }
+        return k
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import LetheKeys
+import LetheRepository
+import LetheStore
+
+/// What happened to one tenant in a backup run: the JSON summary of `lethe backup --json`.
+public struct TenantBackupResult: Codable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        /// A snapshot was written and every file was read.
+        case succeeded
+        /// A snapshot was written, but some files could not be read (see `summary.errors`).
+        case partial
+        /// No snapshot was written.
+        case failed
+    }
+
+    public var tenant: String
+    public var status: Status
+    public var snapshot: String?
+    public var parent: String?
+    public var summary: BackupSummary?
+    public var durationSeconds: Double
+    public var error: String?
+}
+
+/// Backs up tenants, several at a time, each into its own repository; one tenant's failure
+/// never stops the others.
+public final class BackupService: @unchecked Sendable {
+    private let installation: Installation
+    private let progress: (@Sendable (TenantID, BackupSummary) -> Void)?
+    public static let program = "lethe 0.1.0"
+
+    public init(installation: Installation, progress: (@Sendable (TenantID, BackupSummary) -> Void)? = nil) {
+        self.installation = installation
+        self.progress = progress
+    }
+
+    /// Backs up `tenants`, at most `workers` at a time, largest first; results in input order.
+    public func run(_ tenants: [TenantID], workers: Int = 2) -> [TenantBackupResult] {
+        let sizes = (try? installation.catalog().snapshots(of: nil)).map { rows in
+            Dictionary(rows.map { ($0.tenant, $0.bytes) }, uniquingKeysWith: { _, latest in latest })
+        } ?? [:]
+        let order = tenants.indices.sorted { sizes[tenants[$0].rawValue, default: 0] > sizes[tenants[$1].rawValue, default: 0] }
+        let results = ResultSlots<TenantBackupResult>(count: tenants.count)
+        let next = WorkCounter()
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, tenants.count))) { _ in
+            while let position = next.take(below: order.count) {
+                let index = order[position]
+                results.set(index, self.backup(tenants[index]))
+            }
+        }
+        return results.values
+    }
+
+    private func backup(_ tenant: TenantID) -> TenantBackupResult {
+        let started = Date()
+        var result = TenantBackupResult(tenant: tenant.rawValue, status: .failed, durationSeconds: 0)
+        do {
+            let record = try TenantRegistry(installation).record(tenant)
+            try Lifecycle(installation).requireBackupAllowed(record)
+            let repository = try installation.repository(for: tenant)
+            let lock = try TenantLock.acquire(repository, exclusive: true, operation: "backup", clock: installation.clock)
+            defer { lock.release() }
+            let catalog = try installation.catalog()
+            try catalog.sync(repository)
+            let parent = try latestSnapshot(repository, catalog: catalog)
+            let archiver = Archiver(repository: repository, options: Archiver.Options(
+                host: ProcessInfo.processInfo.hostName, time: installation.now, program: BackupService.program,
+                temporaryDirectory: installation.home.temporaryDirectory,
+                progress: progress.map { report in { summary in report(tenant, summary) } }))
+            let backup = try archiver.backup(sources: record.sources, parent: parent)
+            try catalog.recordBackup(tenant: tenant, result: backup)
+            result.snapshot = backup.snapshotID.hex
+            result.parent = parent?.id.hex
+            result.summary = backup.snapshot.summary
+            result.status = backup.snapshot.summary.errors.isEmpty ? .succeeded : .partial
+        } catch {
+            result.error = "\(error)"
+        }
+        result.durationSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        return result
+    }
+
+    /// The newest snapshot, found through the catalog (just synced with the store).
+    private func latestSnapshot(_ repository: Repository, catalog: Catalog) throws -> (id: SnapshotID, snapshot: Snapshot)? {
+        guard let row = try catalog.snapshots(of: repository.tenant).last, let id = SnapshotID(hex: row.id) else { return nil }
+        return (id, try repository.loadSnapshot(id))
+    }
+}
+
+/// Results written by index from several workers.
+final class ResultSlots<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ index: Int, _ value: T) {
+        lock.withLock { slots[index] = value }
+    }
+
+    var values: [T] {
+        lock.withLock { slots.compactMap { $0 } }
+    }
+}
+
+/// Hands out 0, 1, 2, … to workers.
+final class WorkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.withLock {
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}

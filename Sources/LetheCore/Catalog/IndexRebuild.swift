@@ -1,0 +1,62 @@
+import Foundation
+import LetheRepository
+import LetheStore
+
+/// `lethe index rebuild`: recreates the catalog from the object store alone.
+///
+/// The new catalog is built beside the old one and renamed over it when complete, so an
+/// interrupted rebuild leaves the old catalog in place; running the rebuild again is always
+/// safe.
+public struct IndexRebuild: Sendable {
+    let installation: Installation
+
+    public init(_ installation: Installation) {
+        self.installation = installation
+    }
+
+    public struct Result: Codable, Sendable {
+        public var tenants = 0
+        public var snapshots = 0
+        public var tombstones = 0
+        public var problems: [String] = []
+    }
+
+    public func run() throws -> Result {
+        let path = installation.home.catalogPath
+        let building = path + ".rebuild"
+        for suffix in ["", "-wal", "-shm"] { try FileSystem.removeFile(building + suffix) }
+        var result = Result()
+        do {
+            let catalog = try Catalog(path: building)
+            let tenantsPrefix = try ObjectKey("tenants")
+            for name in try installation.store.children(of: tenantsPrefix) {
+                guard let tenant = try? TenantID(name) else {
+                    result.problems.append("tenants/\(name): not a valid tenant id, skipped")
+                    continue
+                }
+                do {
+                    try rebuildTenant(tenant, into: catalog, result: &result)
+                } catch {
+                    result.problems.append("tenant \(tenant): \(error)")
+                }
+            }
+            try catalog.read { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
+        installation.closeCatalog()
+        for suffix in ["-wal", "-shm"] { try FileSystem.removeFile(path + suffix) }
+        try FileSystem.rename(building, to: path)
+        for suffix in ["-wal", "-shm"] { try FileSystem.removeFile(building + suffix) }
+        return result
+    }
+
+    private func rebuildTenant(_ tenant: TenantID, into catalog: Catalog, result: inout Result) throws {
+        let repository = try installation.repository(for: tenant)
+        let key = Layout.record(tenant)
+        let plaintext = try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: key)
+        let record = try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
+        try catalog.upsert(record)
+        try catalog.sync(repository)
+        result.tenants += 1
+        result.snapshots += try catalog.snapshots(of: tenant).count
+    }
+}

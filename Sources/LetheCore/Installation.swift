@@ -1,0 +1,66 @@
+import Foundation
+import LetheKeys
+import LetheRepository
+import LetheStore
+
+/// An initialized Lethe home, opened: its configuration, object store, keys, catalog and
+/// clock. Every command of the CLI works through one of these.
+public final class Installation: @unchecked Sendable {
+    public let home: Home
+    public let configuration: Configuration
+    public let store: ObjectStore
+    public let clock: Clock
+    /// Who is acting, for the audit log: `LETHE_ACTOR`, else the invoking user, at this host.
+    public let actor: String
+
+    private let lock = NSLock()
+    private var openedKeystore: Keystore?
+    private var openedCatalog: Catalog?
+
+    public init(home: Home, clock: Clock = SystemClock(), environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.home = home
+        configuration = try home.loadConfiguration()
+        store = try LocalStore(root: configuration.storeDirectory)
+        self.clock = clock
+        let user = environment["LETHE_ACTOR"] ?? environment["SUDO_USER"] ?? environment["USER"] ?? "uid\(getuid())"
+        actor = user.contains("@") ? user : "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+
+    public var keysDirectory: String { configuration.keysDirectory }
+
+    public func keystore() throws -> Keystore {
+        try lock.withLock {
+            if let openedKeystore { return openedKeystore }
+            let keystore = try Keystore(
+                directory: keysDirectory, provider: FileKEKProvider(directory: "\(keysDirectory)/kek"), clock: clock)
+            openedKeystore = keystore
+            return keystore
+        }
+    }
+
+    public func catalog() throws -> Catalog {
+        try lock.withLock {
+            if let openedCatalog { return openedCatalog }
+            let catalog = try Catalog(path: home.catalogPath)
+            openedCatalog = catalog
+            return catalog
+        }
+    }
+
+    /// Closes the catalog connection (before the file is replaced by a rebuild).
+    public func closeCatalog() {
+        lock.withLock { openedCatalog = nil }
+    }
+
+    public func signingKey() throws -> ServiceSigningKey {
+        try ServiceSigningKey.load(from: keysDirectory)
+    }
+
+    /// The tenant's repository, opened with its unwrapped DEK.
+    public func repository(for tenant: TenantID) throws -> Repository {
+        try Repository(store: store, key: try keystore().unwrapKey(for: tenant))
+    }
+
+    public var now: Date { clock.now() }
+    public var nowText: String { Timestamp.format(clock.now()) }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import LetheRepository
+import LetheStore
+
+/// Restores a tenant's snapshot, for a returning client or a lost file.
+public struct RestoreService: Sendable {
+    let installation: Installation
+
+    public init(_ installation: Installation) {
+        self.installation = installation
+    }
+
+    public struct Result: Codable, Sendable {
+        public let tenant: String
+        public let snapshot: String
+        public let snapshotTime: String
+        public let target: String
+        public let path: String?
+        public let summary: Restorer.Summary
+        public let durationSeconds: Double
+    }
+
+    public func restore(tenant: TenantID, snapshot spec: String?, options: Restorer.Options) throws -> Result {
+        let started = Date()
+        let record = try TenantRegistry(installation).record(tenant)
+        try Lifecycle(installation).requireRestoreAllowed(record)
+        let repository = try installation.repository(for: tenant)
+        let lock = try TenantLock.acquire(repository, exclusive: false, operation: "restore", clock: installation.clock)
+        defer { lock.release() }
+        try installation.catalog().sync(repository)
+        let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
+        let snapshot = try repository.loadSnapshot(SnapshotID(hex: row.id)!)
+        let summary = try Restorer(repository: repository).restore(snapshot, options: options)
+        return Result(
+            tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, target: FileSystem.absolute(options.target),
+            path: options.subpath, summary: summary,
+            durationSeconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import LetheKeys
+import LetheRepository
+import LetheStore
+
+/// Tenants: adding them, finding them, saving changes to their records. The record in the
+/// store is the truth; the catalog mirrors it for listings.
+public struct TenantRegistry: Sendable {
+    let installation: Installation
+
+    public init(_ installation: Installation) {
+        self.installation = installation
+    }
+
+    /// Creates the tenant's DEK and record. Refuses an id already in use or once destroyed.
+    public func add(id: TenantID, name: String?, sources: [TenantSource]) throws -> TenantRecord {
+        guard !sources.isEmpty else { throw LetheError.usage("tenant \(id) needs at least one --source") }
+        for source in sources where source.kind != .command {
+            guard FileSystem.exists(source.location) else {
+                throw LetheError.usage("source \(source): \(source.location) does not exist")
+            }
+        }
+        let names = sources.compactMap(\.entryName)
+        guard Set(names).count == names.count, sources.filter({ $0.entryName == nil }).count <= 1 else {
+            throw LetheError.usage("two sources of tenant \(id) would land at the same place; name them with NAME=KIND:ARG")
+        }
+        try refuseIfDestroyed(id)
+        guard try !installation.store.exists(Layout.record(id)) else {
+            throw LetheError.usage("tenant \(id) already exists")
+        }
+        let keystore = try installation.keystore()
+        // A key without a record is left by an `add` that crashed in between: reuse it.
+        if try keystore.keyInfo(for: id) == nil {
+            try keystore.createKey(for: id)
+        }
+        let record = TenantRecord(
+            id: id, name: name ?? id.rawValue, sources: sources, created: installation.nowText, actor: installation.actor)
+        try save(record)
+        return record
+    }
+
+    /// The tenant's record, from the store. Unknown tenants are a usage error; destroyed ones
+    /// are refused, naming their destruction report.
+    public func record(_ id: TenantID) throws -> TenantRecord {
+        try refuseIfDestroyed(id)
+        let key = Layout.record(id)
+        guard try installation.store.exists(key) else {
+            throw LetheError.usage("unknown tenant \(id) (see `lethe tenant list`)")
+        }
+        let repository = try installation.repository(for: id)
+        let plaintext = try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key)
+        do {
+            return try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
+        } catch {
+            throw LetheError.integrity("\(key) authenticates but is not a tenant record")
+        }
+    }
+
+    /// Writes the record to the store (atomically), then to the catalog.
+    public func save(_ record: TenantRecord) throws {
+        let repository = try installation.repository(for: record.id)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        _ = try repository.putSealed(
+            Array(try encoder.encode(record)), kind: .tenantRecord, name: record.id.rawValue, at: Layout.record(record.id))
+        try installation.catalog().upsert(record)
+    }
+
+    /// Every tenant with a record, from the catalog.
+    public func list() throws -> [TenantRecord] {
+        try installation.catalog().tenants()
+    }
+
+    /// Throws `refused` naming the report if the tenant was destroyed.
+    public func refuseIfDestroyed(_ id: TenantID) throws {
+        if let tombstone = try installation.catalog().tombstone(id) {
+            throw LetheError.refused(
+                "tenant \(id) was destroyed on \(tombstone.destroyedAt); see destruction report \(tombstone.report) (`lethe report show \(tombstone.report)`)")
+        }
+    }
+}
