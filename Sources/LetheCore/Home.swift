@@ -26,6 +26,11 @@ public struct Home: Sendable {
     public var cacheDirectory: String { "\(path)/cache" }
     /// Plaintext scratch files (a SQLite source's consistent copy) while a backup runs.
     public var temporaryDirectory: String { "\(path)/tmp" }
+    public func cacheDirectory(of tenant: TenantID) -> String { "\(cacheDirectory)/\(tenant.rawValue)" }
+
+    /// A tenant's own scratch folder, so its leftovers are found by name at its destruction.
+    public func temporaryDirectory(of tenant: TenantID) -> String { "\(temporaryDirectory)/\(tenant.rawValue)" }
+
     /// `flock` files for work that must not interleave on this host.
     public var locksDirectory: String { "\(path)/locks" }
 

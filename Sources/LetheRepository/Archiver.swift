@@ -271,7 +271,7 @@ public final class Archiver {
             throw LetheError.failed("source \(source): \(SystemError("inspect", source.location))")
         }
         try FileSystem.makeDirectories(options.temporaryDirectory)
-        let copy = "\(options.temporaryDirectory)/\(repository.tenant.rawValue)-\(UInt64.random(in: 0...UInt64.max)).sqlite"
+        let copy = "\(options.temporaryDirectory)/\(UInt64.random(in: 0...UInt64.max)).sqlite"
         defer { try? FileSystem.removeFile(copy) }
         do {
             try Database(path: source.location, readOnly: true).backup(to: copy)
@@ -290,7 +290,7 @@ public final class Archiver {
 
     private func commandNode(_ source: TenantSource) throws -> Node {
         try FileSystem.makeDirectories(options.temporaryDirectory)
-        let errorLog = "\(options.temporaryDirectory)/\(repository.tenant.rawValue)-\(UInt64.random(in: 0...UInt64.max)).stderr"
+        let errorLog = "\(options.temporaryDirectory)/\(UInt64.random(in: 0...UInt64.max)).stderr"
         defer { try? FileSystem.removeFile(errorLog) }
         _ = FileManager.default.createFile(atPath: errorLog, contents: nil, attributes: [.posixPermissions: 0o600])
         let process = Process()

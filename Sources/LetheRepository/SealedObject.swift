@@ -1,4 +1,5 @@
 import LetheCrypto
+import LetheKeys
 import LetheStore
 
 /// The kinds of stand-alone encrypted objects (everything but packs).
@@ -71,6 +72,14 @@ enum SealedObject {
                 object: key, problem: "does not authenticate (modified, truncated, or not this tenant's \(kind.name) \(name))")
         }
     }
+}
+
+/// Whether `sealed`, an object of `tenant` named `name`, opens under the subkeys that `key`
+/// yields when labelled as `tenant`. Used after a destruction to show that no key the service
+/// holds decrypts a ciphertext kept from the destroyed tenant.
+public func sealedObjectOpens(_ sealed: [UInt8], kind: ObjectKind, name: String, tenant: TenantID, key: DataEncryptionKey) -> Bool {
+    guard let keys = try? TenantKeys(key, labelledAs: tenant), let objectKey = try? ObjectKey("probe") else { return false }
+    return (try? SealedObject.open(sealed, kind: kind, name: name, keys: keys, key: objectKey)) != nil
 }
 
 /// Stored data that failed an integrity check, named by its object key.

@@ -16,13 +16,17 @@ public struct TenantKeys: Sendable {
     let blobID: HMACSHA256
     let gear: [UInt64]
 
-    public init(_ key: DataEncryptionKey) throws {
-        tenant = key.tenant
+    /// The subkeys of `key`. `labelledAs` derives them as if the key belonged to another
+    /// tenant; destruction verification uses it to show that no key the service still holds
+    /// opens a destroyed tenant's objects.
+    public init(_ key: DataEncryptionKey, labelledAs label: TenantID? = nil) throws {
+        let owner = label ?? key.tenant
+        tenant = owner
         dekID = key.id
         func derive(_ purpose: String, _ count: Int) throws -> SecureBytes {
             try HKDF.deriveKey(
                 inputKeyMaterial: key.secret, salt: [],
-                info: Array("lethe/v1/\(purpose)".utf8) + [0] + Array(key.tenant.rawValue.utf8), outputByteCount: count)
+                info: Array("lethe/v1/\(purpose)".utf8) + [0] + Array(owner.rawValue.utf8), outputByteCount: count)
         }
         encryption = try derive("encryption", 32)
         blobID = try HMACSHA256(key: try derive("blob-id", 32))

@@ -61,12 +61,14 @@ public final class BackupService: @unchecked Sendable {
             let repository = try installation.repository(for: tenant)
             let lock = try TenantLock.acquire(repository, exclusive: true, operation: "backup", clock: installation.clock)
             defer { lock.release() }
+            // A destruction may have been requested while the lock was being taken.
+            try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "back up")
             let catalog = try installation.catalog()
             try catalog.sync(repository)
             let parent = try latestSnapshot(repository, catalog: catalog)
             let archiver = Archiver(repository: repository, options: Archiver.Options(
                 host: ProcessInfo.processInfo.hostName, time: installation.now, program: BackupService.program,
-                temporaryDirectory: installation.home.temporaryDirectory,
+                temporaryDirectory: installation.home.temporaryDirectory(of: tenant),
                 progress: progress.map { report in { summary in report(tenant, summary) } }))
             let backup = try archiver.backup(sources: record.sources, parent: parent)
             try catalog.recordBackup(tenant: tenant, result: backup)

@@ -2,7 +2,11 @@ import Foundation
 import LetheRepository
 import LetheStore
 
-/// The tenant lifecycle's rules: what each state allows.
+/// The tenant lifecycle: active → offboarded → (active again | due) → destroyed.
+///
+/// Every decision about time reads the installation's clock. A tenant is *due* when it is
+/// offboarded, its restore window has passed, and it is not on legal hold; due-ness is
+/// computed, never stored, so moving the clock or placing a hold changes it at once.
 public struct Lifecycle: Sendable {
     let installation: Installation
 
@@ -10,20 +14,107 @@ public struct Lifecycle: Sendable {
         self.installation = installation
     }
 
-    /// Backups are for active tenants only.
+    private var registry: TenantRegistry { TenantRegistry(installation) }
+
+    private func event(_ name: String, _ detail: String?) -> LifecycleEvent {
+        LifecycleEvent(time: installation.nowText, event: name, detail: detail, actor: installation.actor)
+    }
+
+    // MARK: Transitions
+
+    /// The client has left: backups stop, and the restore window starts now.
+    public func offboard(_ id: TenantID, windowDays: Int?) throws -> TenantRecord {
+        var record = try registry.record(id)
+        guard record.state == .active else {
+            throw LetheError.refused("tenant \(id) is already offboarded (since \(record.offboardedAt ?? "?"))")
+        }
+        try requireNoOpenDestruction(id, doing: "offboard")
+        let days = windowDays ?? installation.configuration.restoreWindowDays
+        guard days >= 0 else { throw LetheError.usage("--window-days must be 0 or more") }
+        record.state = .offboarded
+        record.offboardedAt = installation.nowText
+        record.restoreWindowDays = days
+        record.events.append(event("offboarded", "restore window \(days) days"))
+        try registry.save(record)
+        return record
+    }
+
+    /// The client is back: nightly backups resume.
+    public func reactivate(_ id: TenantID) throws -> TenantRecord {
+        var record = try registry.record(id)
+        guard record.state == .offboarded else { throw LetheError.refused("tenant \(id) is already active") }
+        try requireNoOpenDestruction(id, doing: "reactivate")
+        record.state = .active
+        record.offboardedAt = nil
+        record.restoreWindowDays = nil
+        record.events.append(event("reactivated", nil))
+        try registry.save(record)
+        return record
+    }
+
+    /// Places a legal hold: the tenant cannot be destroyed, and is never due, while it stands.
+    public func hold(_ id: TenantID, reason: String) throws -> TenantRecord {
+        var record = try registry.record(id)
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw LetheError.usage("a legal hold needs a --reason") }
+        if let hold = record.legalHold {
+            throw LetheError.refused("tenant \(id) is already on legal hold since \(hold.since): \(hold.reason)")
+        }
+        record.legalHold = LegalHold(reason: reason, since: installation.nowText, by: installation.actor)
+        record.events.append(event("hold", reason))
+        try registry.save(record)
+        return record
+    }
+
+    /// Lifts the legal hold; the reason for lifting it is recorded.
+    public func release(_ id: TenantID, reason: String) throws -> TenantRecord {
+        var record = try registry.record(id)
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw LetheError.usage("releasing a hold needs a --reason") }
+        guard let hold = record.legalHold else { throw LetheError.refused("tenant \(id) is not on legal hold") }
+        record.legalHold = nil
+        record.events.append(event("released", "\(reason) (hold was: \(hold.reason))"))
+        try registry.save(record)
+        return record
+    }
+
+    /// Sets or clears the tenant's own retention policy.
+    public func setRetention(_ id: TenantID, _ policy: RetentionPolicy?) throws -> TenantRecord {
+        var record = try registry.record(id)
+        try policy?.validate().map { throw LetheError.usage($0) }
+        record.retention = policy
+        record.events.append(event("retention", policy?.summary ?? "default"))
+        try registry.save(record)
+        return record
+    }
+
+    // MARK: Rules
+
+    /// Backups are for active tenants with no destruction in progress.
     public func requireBackupAllowed(_ record: TenantRecord) throws {
         guard record.state == .active else {
             throw LetheError.refused(
                 "tenant \(record.id) was offboarded on \(record.offboardedAt ?? "?"): no new backups (`lethe tenant reactivate \(record.id)` resumes them)")
         }
+        try requireNoOpenDestruction(record.id, doing: "back up")
     }
 
-    /// Restores and exports: active tenants, and offboarded ones inside their window or on hold.
+    /// Restores and exports: active tenants, and offboarded ones inside their window or on
+    /// hold; never once destruction has started.
     public func requireRestoreAllowed(_ record: TenantRecord) throws {
+        if let request = try DestructionRequests(installation).open(for: record.id), request.status == .executing {
+            throw LetheError.refused("tenant \(record.id) is being destroyed (request \(request.id))")
+        }
         guard record.state == .offboarded, record.legalHold == nil, let end = windowEnd(record) else { return }
         if installation.now >= end {
             throw LetheError.refused(
                 "tenant \(record.id)'s restore window ended on \(Timestamp.format(end)); its data is due for destruction")
+        }
+    }
+
+    /// Refuses when a destruction request for the tenant is open (pending, approved, executing).
+    public func requireNoOpenDestruction(_ id: TenantID, doing: String) throws {
+        if let request = try DestructionRequests(installation).open(for: id) {
+            throw LetheError.refused(
+                "cannot \(doing) tenant \(id): destruction request \(request.id) is \(request.status.rawValue) (`lethe destroy cancel \(request.id)` first)")
         }
     }
 
@@ -32,5 +123,37 @@ public struct Lifecycle: Sendable {
         guard record.state == .offboarded, let start = record.offboardedAt.flatMap(Timestamp.parse) else { return nil }
         let days = record.restoreWindowDays ?? installation.configuration.restoreWindowDays
         return start.addingTimeInterval(TimeInterval(days) * 86_400)
+    }
+
+    /// A tenant past its window and not on hold.
+    public struct Due: Codable, Sendable, Equatable {
+        public let tenant: String
+        public let name: String
+        public let offboardedAt: String
+        public let windowDays: Int
+        public let windowEnded: String
+        public let daysOverdue: Int
+        /// The open destruction request, if one exists already.
+        public let destructionRequest: String?
+    }
+
+    /// Every due tenant, most overdue first.
+    public func due() throws -> [Due] {
+        let requests = DestructionRequests(installation)
+        return try registry.list().compactMap { record -> Due? in
+            guard record.legalHold == nil, let end = windowEnd(record), installation.now >= end else { return nil }
+            let overdue = Int(installation.now.timeIntervalSince(end) / 86_400)
+            return Due(
+                tenant: record.id.rawValue, name: record.name, offboardedAt: record.offboardedAt ?? "",
+                windowDays: record.restoreWindowDays ?? installation.configuration.restoreWindowDays,
+                windowEnded: Timestamp.format(end), daysOverdue: overdue,
+                destructionRequest: try requests.open(for: record.id)?.id)
+        }.sorted { $0.daysOverdue > $1.daysOverdue }
+    }
+
+    /// Whether the tenant is due now.
+    public func isDue(_ record: TenantRecord) -> Bool {
+        guard record.legalHold == nil, let end = windowEnd(record) else { return false }
+        return installation.now >= end
     }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import LetheCrypto
+import LetheStore
+
+/// Why a tenant's data is destroyed.
+public enum DestructionReason: String, Codable, Sendable, CaseIterable {
+    /// The restore window after offboarding has passed.
+    case retentionExpired = "retention-expired"
+    /// The client asked for deletion.
+    case clientRequest = "client-request"
+    /// The contract ended and calls for deletion now.
+    case contractEnd = "contract-end"
+
+    /// The legal basis a report states for this reason.
+    public var legalBasis: String {
+        switch self {
+        case .retentionExpired:
+            return "GDPR Art. 28(3)(g): deletion of personal data after the end of the provision of services; "
+                + "the agreed restore window after offboarding has ended"
+        case .clientRequest:
+            return "GDPR Art. 28(3)(g) and the controller's instruction to delete (Art. 28(3)(a)); "
+                + "supports the controller's obligations under Art. 17"
+        case .contractEnd:
+            return "GDPR Art. 28(3)(g): deletion at the end of the provision of services, as the contract requires"
+        }
+    }
+}
+
+/// One object to be destroyed: its key, size and SHA-256.
+public struct InventoryItem: Codable, Equatable, Sendable {
+    public let key: String
+    public let size: Int
+    public let sha256: String
+}
+
+/// Everything under a tenant's prefix at the time of the request, with a digest over it:
+/// `SHA-256` of the lines `key ␠ size ␠ sha256 \n`, sorted by key. Approvals are bound to it:
+/// if the store changes, the digest changes, and the approvals no longer apply.
+public struct Inventory: Codable, Equatable, Sendable {
+    public let objects: [InventoryItem]
+    public let objectCount: Int
+    public let bytes: Int
+    public let digest: String
+
+    public init(objects: [InventoryItem]) throws {
+        self.objects = objects.sorted { $0.key < $1.key }
+        objectCount = objects.count
+        bytes = objects.reduce(0) { $0 + $1.size }
+        digest = Hex.encode(try SHA256.hash(Array(Inventory.digestInput(self.objects).utf8)))
+    }
+
+    static func digestInput(_ objects: [InventoryItem]) -> String {
+        objects.map { "\($0.key) \($0.size) \($0.sha256)\n" }.joined()
+    }
+
+    /// Lists and hashes every object under the tenant's prefix.
+    public static func take(of tenant: TenantID, in store: ObjectStore) throws -> Inventory {
+        try Inventory(objects: try store.list(prefix: tenant.storePrefix).map { object in
+            InventoryItem(key: object.key.rawValue, size: object.size, sha256: Hex.encode(try SHA256.hash(try store.get(object.key))))
+        })
+    }
+}
+
+/// A destruction request: the canonical JSON document whose exact bytes the authorizers sign.
+public struct DestructionRequest: Codable, Equatable, Sendable {
+    public static let formatName = "lethe-destruction-request-v1"
+
+    public var format: String = DestructionRequest.formatName
+    public var id: String
+    public var tenant: String
+    public var tenantName: String
+    public var reason: DestructionReason
+    public var note: String?
+    public var requester: String
+    public var requested: String
+    /// The approvals this request needs, as configured when it was made.
+    public var policy: ApprovalPolicy
+    public var gracePeriodHours: Int
+    /// Where the objects are.
+    public var store: String
+    /// The tenant's key: which DEK will be revoked (never the key itself).
+    public var dekID: String
+    public var dekCommitment: String
+    public var inventory: Inventory
+
+    /// The bytes that are signed and stored: sorted keys, no insignificant whitespace.
+    public func canonicalBytes() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import LetheKeys
+import LetheRepository
+import LetheStore
+
+/// The checks that prove a destruction took effect, each recorded with its result.
+struct DestructionVerifier {
+    let installation: Installation
+    let tenant: TenantID
+    let requestID: String
+    let evidence: ExecutionEvidence
+
+    func run() throws -> [VerificationCheck] {
+        [try storeIsEmpty(), try keystoreHasNoEntry(), try previousEpochIsGone(), try sampleDoesNotDecrypt(),
+         try catalogHasNoRows(), cachesAreCleared()]
+    }
+
+    private func storeIsEmpty() throws -> VerificationCheck {
+        let store = installation.store
+        let left = try store.list(prefix: tenant.storePrefix).count + store.list(prefix: Layout.lockPrefix(tenant)).count
+        let folder = try store.children(of: ObjectKey("tenants")).contains(tenant.rawValue)
+        return VerificationCheck(
+            check: "nothing left under the tenant's prefix", passed: left == 0 && !folder,
+            detail: left == 0 && !folder
+                ? "\(store.location)/\(tenant.storePrefix)/ lists no object and no folder; no lock remains"
+                : "\(left) objects remain" + (folder ? "; the folder still exists" : ""))
+    }
+
+    private func keystoreHasNoEntry() throws -> VerificationCheck {
+        let keystore = try installation.keystore()
+        let present = try keystore.keyInfo(for: tenant) != nil
+        return VerificationCheck(
+            check: "no keystore entry", passed: !present,
+            detail: present ? "the keystore still holds a DEK for \(tenant)" : "\(keystore.path) holds no key for \(tenant)")
+    }
+
+    private func previousEpochIsGone() throws -> VerificationCheck {
+        let keystore = try installation.keystore()
+        let status = try keystore.status()
+        let before = KEKEpoch(evidence.kekEpochBefore)
+        let gone = !status.epochsPresent.contains(before) && status.epoch > before
+        return VerificationCheck(
+            check: "previous KEK epoch destroyed", passed: gone,
+            detail: "KEK epochs held: \(status.epochsPresent.map(\.description).joined(separator: ", ")); epoch \(before) "
+                + (gone ? "no longer exists in \(status.kekLocation)" : "still exists"))
+    }
+
+    /// The kept ciphertext must not open with any DEK the service still holds, and its original
+    /// object must be gone.
+    private func sampleDoesNotDecrypt() throws -> VerificationCheck {
+        let check = "a kept ciphertext sample no longer decrypts"
+        guard let sample = try? installation.store.get(DestructionRequests.sampleKey(requestID)),
+              let original = try? ObjectKey(evidence.sampleObject) else {
+            return VerificationCheck(check: check, passed: false, detail: "the sample was not kept")
+        }
+        let (kind, name): (ObjectKind, String)
+        switch Layout.classify(original, tenant: tenant) {
+        case .snapshot(let id): (kind, name) = (.snapshot, id.hex)
+        case .index(let id): (kind, name) = (.index, id.hex)
+        default: (kind, name) = (.tenantRecord, tenant.rawValue)
+        }
+        let keystore = try installation.keystore()
+        var opened: [String] = []
+        let holders = try keystore.tenants()
+        for holder in holders {
+            let key = try keystore.unwrapKey(for: holder)
+            if sealedObjectOpens(sample, kind: kind, name: name, tenant: tenant, key: key) { opened.append(holder.rawValue) }
+        }
+        let originalGone = try !installation.store.exists(original)
+        return VerificationCheck(
+            check: check, passed: opened.isEmpty && originalGone,
+            detail: opened.isEmpty
+                ? "the sample of \(original) (\(sample.count) bytes) failed authentication under all \(holders.count) keys the service holds; "
+                    + (originalGone ? "the original object is gone" : "but the original object still exists")
+                : "the sample opens with the key of \(opened.joined(separator: ", "))")
+    }
+
+    private func catalogHasNoRows() throws -> VerificationCheck {
+        let rows = try installation.catalog().rowsMentioning(tenant)
+        return VerificationCheck(
+            check: "no catalog rows", passed: rows.isEmpty,
+            detail: rows.isEmpty
+                ? "\(installation.home.catalogPath) has no rows for \(tenant) (secure_delete on, WAL checkpointed, vacuumed); only its tombstone remains"
+                : "rows remain: " + rows.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "))
+    }
+
+    private func cachesAreCleared() -> VerificationCheck {
+        let leftovers = DestructionExecutor.localLeftovers(of: tenant, home: installation.home)
+        return VerificationCheck(
+            check: "caches and temporary files removed", passed: leftovers.isEmpty,
+            detail: leftovers.isEmpty ? "no cache or temporary file of \(tenant) under \(installation.home.path)" : "left: \(leftovers.joined(separator: ", "))")
+    }
+}

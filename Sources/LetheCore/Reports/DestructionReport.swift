@@ -1,0 +1,98 @@
+import Foundation
+
+/// The signed record of one destruction: every field of the brief, self-contained, so that an
+/// auditor can check it with the service's public key alone. The stored JSON bytes are what
+/// is signed (`<id>.sig` holds the raw Ed25519 signature).
+public struct DestructionReport: Codable, Equatable, Sendable {
+    public static let formatName = "lethe-destruction-report-v1"
+
+    public struct Tenant: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+    }
+
+    public struct Request: Codable, Equatable, Sendable {
+        public var id: String
+        public var requester: String
+        public var requested: String
+        public var note: String?
+        /// SHA-256 of the exact request bytes the approvals sign, hex.
+        public var sha256: String
+        /// Those bytes, base64, so the approvals can be checked from the report alone.
+        public var bytes: String
+    }
+
+    public struct KeyEvidence: Codable, Equatable, Sendable {
+        public var dekID: String
+        /// HMAC-SHA256(DEK, "lethe/v1/dek-commitment" ‖ 0 ‖ tenant ‖ 0 ‖ DEK id): identifies the
+        /// destroyed key without revealing it.
+        public var dekCommitment: String
+        public var kekEpochBefore: Int
+        public var kekEpochAfter: Int
+        public var kekProvider: String
+    }
+
+    public struct Software: Codable, Equatable, Sendable {
+        public var name: String
+        public var version: String
+        public var host: String
+    }
+
+    public struct Signer: Codable, Equatable, Sendable {
+        public var keyFingerprint: String
+        public var publicKey: String
+    }
+
+    public struct AuditEvidence: Codable, Equatable, Sendable {
+        public var leafIndex: Int
+        /// The audit entry (canonical JSON) whose leaf this is.
+        public var entry: String
+        public var treeSize: Int
+        /// The signed checkpoint (C2SP signed note) the proof leads to.
+        public var checkpoint: String
+        /// RFC 9162 audit path, base64 hashes.
+        public var inclusionProof: [String]
+    }
+
+    public var format: String = DestructionReport.formatName
+    public var reportID: String
+    public var tenant: Tenant
+    public var reason: DestructionReason
+    public var legalBasis: String
+    public var request: Request
+    public var policy: ApprovalPolicy
+    public var approvals: [Approval]
+    /// The public key (PEM) of each approving authorizer, so approvals verify from the report.
+    public var approvalKeys: [String: String]
+    public var method: String
+    public var keyEvidence: KeyEvidence
+    public var inventory: Inventory
+    public var storageLocations: [String]
+    public var verification: [VerificationCheck]
+    public var started: String
+    public var finished: String
+    public var software: Software
+    public var signer: Signer
+    public var auditLog: AuditEvidence
+    public var outsideReach: String
+
+    public func canonicalBytes() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+
+    static let method = "Cryptographic erasure: the tenant's data encryption key was removed from the keystore and the "
+        + "keystore moved to a new key-encryption-key epoch (every other tenant key re-wrapped), after which the "
+        + "previous key-encryption key was overwritten and deleted, so no copy of the keystore can yield the key; "
+        + "plus logical deletion of every object of the tenant in the store, removal of its catalog rows "
+        + "(SQLite secure_delete, WAL checkpoint, VACUUM) and of its local caches and temporary files."
+
+    static let outsideReach = "This report covers the copies Lethe manages: the object store, the catalog, the keystore "
+        + "and local caches listed above. It cannot cover copies made outside Lethe: backups or snapshots of the "
+        + "storage volumes, of the object store or of the key directory taken by other tools (a key-encryption-key "
+        + "file copied while its epoch was current, with an older keystore copy, would still unwrap the key), "
+        + "exports and restores handed out earlier (each is recorded in the audit log), and data the client or "
+        + "other processors hold. Storage media that keep overwritten blocks (SSDs, copy-on-write file systems) may "
+        + "retain ciphertext, which without the destroyed key is unreadable."
+}

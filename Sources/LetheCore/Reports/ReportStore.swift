@@ -1,0 +1,53 @@
+import Foundation
+import LetheCrypto
+import LetheStore
+
+/// Destruction reports in the object store, `reports/<id>.json` (the signed bytes),
+/// `reports/<id>.sig` (raw Ed25519 signature) and `reports/<id>.html` (printable rendering).
+/// They live outside every tenant's prefix and survive the loss of the catalog.
+public struct ReportStore: Sendable {
+    let store: ObjectStore
+    static let prefix = try! ObjectKey("reports")
+
+    public init(store: ObjectStore) {
+        self.store = store
+    }
+
+    static func jsonKey(_ id: String) throws -> ObjectKey { try prefix.appending("\(id).json") }
+    static func signatureKey(_ id: String) throws -> ObjectKey { try prefix.appending("\(id).sig") }
+    static func htmlKey(_ id: String) throws -> ObjectKey { try prefix.appending("\(id).html") }
+
+    /// Stores the three files; the signature and rendering first, the JSON last, so a listed
+    /// report always has its signature.
+    func save(_ id: String, json: [UInt8], signature: [UInt8], html: String) throws {
+        try store.put(ReportStore.signatureKey(id), signature)
+        try store.put(ReportStore.htmlKey(id), Array(html.utf8))
+        try store.put(ReportStore.jsonKey(id), json)
+    }
+
+    public func ids() throws -> [String] {
+        try store.children(of: ReportStore.prefix).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    public struct Stored: Sendable {
+        public let id: String
+        public let json: [UInt8]
+        public let signature: [UInt8]
+        public let report: DestructionReport
+    }
+
+    public func load(_ id: String) throws -> Stored {
+        guard (try? ObjectKey("reports/\(id).json")) != nil, let json = try? store.get(ReportStore.jsonKey(id)) else {
+            throw LetheError.usage("unknown report \(id) (see `lethe report list`)")
+        }
+        let signature = (try? store.get(ReportStore.signatureKey(id))) ?? []
+        guard let report = try? JSONDecoder().decode(DestructionReport.self, from: Data(json)) else {
+            throw LetheError.integrity("reports/\(id).json is not a destruction report")
+        }
+        return Stored(id: id, json: json, signature: signature, report: report)
+    }
+
+    public func html(_ id: String) throws -> String {
+        String(decoding: try store.get(ReportStore.htmlKey(id)), as: UTF8.self)
+    }
+}
