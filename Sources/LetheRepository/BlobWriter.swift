@@ -18,13 +18,21 @@ final class BlobWriter {
     private(set) var blobsAdded = 0
     private(set) var packsWritten = 0
 
-    init(repository: Repository) {
+    private let deduplicateAgainstIndex: Bool
+
+    /// `deduplicateAgainstIndex: false` is for repacking, where the blobs being copied are in
+    /// the index already (at the locations about to be deleted).
+    init(repository: Repository, deduplicateAgainstIndex: Bool = true) {
         self.repository = repository
+        self.deduplicateAgainstIndex = deduplicateAgainstIndex
     }
 
     func contains(_ id: BlobID) -> Bool {
-        pending[id] != nil || repository.index.contains(id)
+        pending[id] != nil || (deduplicateAgainstIndex && repository.index.contains(id))
     }
+
+    /// Packs finished so far and not yet committed to an index.
+    var writtenPacks: [IndexContents.PackRecord] { written.packs }
 
     /// Stores `plaintext` as a blob unless the repository already has it; returns its id.
     @discardableResult

@@ -1,0 +1,34 @@
+import Foundation
+import LetheRepository
+import LetheStore
+
+/// `lethe export`: a tenant's snapshot as a pax tar archive, for access and portability
+/// requests. Allowed wherever a restore is.
+public struct ExportService: Sendable {
+    let installation: Installation
+
+    public init(_ installation: Installation) {
+        self.installation = installation
+    }
+
+    public struct Result: Codable, Sendable {
+        public let tenant: String
+        public let snapshot: String
+        public let snapshotTime: String
+        public let output: String
+        public let summary: Exporter.Summary
+    }
+
+    public func export(tenant: TenantID, snapshot spec: String?, output: String) throws -> Result {
+        let record = try TenantRegistry(installation).record(tenant)
+        try Lifecycle(installation).requireRestoreAllowed(record)
+        let repository = try installation.repository(for: tenant)
+        let lock = try TenantLock.acquire(repository, exclusive: false, operation: "export", clock: installation.clock)
+        defer { lock.release() }
+        try installation.catalog().sync(repository)
+        let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
+        let snapshot = try repository.loadSnapshot(SnapshotID(hex: row.id)!)
+        let summary = try Exporter(repository: repository).export(snapshot, to: output)
+        return Result(tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, output: FileSystem.absolute(output), summary: summary)
+    }
+}
