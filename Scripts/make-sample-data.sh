@@ -29,7 +29,7 @@ for i in $(seq 1 25); do
     printf '{"ticket": %d, "subject": "Question %d", "status": "open"}\n' "$i" "$i" > "$globex/files/tickets/$i.json"
 done
 rm -f "$globex/crm.sqlite"
-sqlite3 "$globex/crm.sqlite" <<'SQL'
+sqlite3 "$globex/crm.sqlite" > /dev/null <<'SQL'
 PRAGMA journal_mode = WAL;
 CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL);
 INSERT INTO contacts (name, email) VALUES ('Anna Müller', 'anna@example.test'), ('Søren Berg', 'soren@example.test');

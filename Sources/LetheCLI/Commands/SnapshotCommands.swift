@@ -80,7 +80,8 @@ enum SnapshotCommands {
             directories (and ownership when run as root). Every blob is authenticated as it is read; a file
             appears under its name only once complete. A target that already has entries is refused unless
             --force is given, which replaces same-named files. Offboarded tenants restore inside their
-            restore window (the returning-client path). The restore is recorded in the audit log.
+            restore window (the returning-client path). Every restore is recorded in the audit log and fires
+            the configured notification; if a notification fails, the command reports it and exits 1.
             """,
         options: [
             OptionSpec("--target", value: "DIR", "where to restore (created if missing)"),
@@ -98,10 +99,10 @@ enum SnapshotCommands {
             options: Restorer.Options(
                 target: target, subpath: invocation.arguments.value("--path"),
                 allowNonEmptyTarget: invocation.arguments.flag("--force")))
-        try AuditTrail(installation).record("restore", tenant: tenant, details: [
-            "snapshot": result.snapshot, "target": result.target, "path": result.path ?? "",
-            "bytes": String(result.summary.bytes), "files": String(result.summary.files),
-        ].filter { !$0.value.isEmpty })
+        let failures = try DataRelease(installation).record(
+            "restore", tenant: tenant, snapshot: result.snapshot,
+            destination: result.target + (result.path.map { " (path \($0))" } ?? ""),
+            files: result.summary.files, bytes: result.summary.bytes)
         if invocation.json {
             try invocation.console.json(result)
         } else {
@@ -110,7 +111,8 @@ enum SnapshotCommands {
                     + "(\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot \(result.snapshot.prefix(8)) "
                     + "(\(result.snapshotTime)) to \(result.target) in \(Format.seconds(result.durationSeconds))")
         }
-        return .success
+        for failure in failures { invocation.console.error("lethe: \(failure) (recorded in the audit log)") }
+        return failures.isEmpty ? .success : .failure
     }
 }
 

@@ -28,6 +28,13 @@ public struct IndexRebuild: Sendable {
         var result = Result()
         do {
             let catalog = try Catalog(path: building)
+            // Destroyed tenants stay refused: their reports are in the store.
+            let reports = ReportStore(store: installation.store)
+            for id in try reports.ids() {
+                let report = try reports.load(id).report
+                try catalog.addTombstone(Catalog.Tombstone(tenant: try TenantID(report.tenant.id), report: id, destroyedAt: report.finished))
+                result.tombstones += 1
+            }
             let tenantsPrefix = try ObjectKey("tenants")
             for name in try installation.store.children(of: tenantsPrefix) {
                 guard let tenant = try? TenantID(name) else {

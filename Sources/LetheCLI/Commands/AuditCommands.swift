@@ -1,0 +1,84 @@
+import Foundation
+import LetheCore
+import LetheStore
+
+enum AuditCommands {
+    static let specs = [log, verify, prove]
+
+    static let log = CommandSpec(
+        ["audit", "log"],
+        summary: "show the audit log: every operation, who, when, on which tenant",
+        usage: "audit log [--tenant TENANT] [--json]",
+        options: [OptionSpec("--tenant", value: "TENANT", "only this tenant's entries"), .json]
+    ) { invocation in
+        _ = try invocation.positionals(0...0, "")
+        var entries = try AuditTrail(try invocation.installation()).log.entries()
+        if let tenant = invocation.arguments.value("--tenant") { entries = entries.filter { $0.tenant == tenant } }
+        if invocation.json {
+            try invocation.console.json(entries)
+            return .success
+        }
+        for e in entries {
+            let details = e.details.keys.sorted().map { "\($0)=\(e.details[$0]!)" }.joined(separator: " ")
+            invocation.console.print("\(e.index)  \(e.time)  \(e.actor)  \(e.operation)" + (e.tenant.map { "  \($0)" } ?? "") + (details.isEmpty ? "" : "  \(details)"))
+        }
+        return .success
+    }
+
+    static let verify = CommandSpec(
+        ["audit", "verify"],
+        summary: "recompute the Merkle tree and check every signed checkpoint",
+        usage: "audit verify [--json]",
+        details: """
+            Recomputes the RFC 9162 Merkle tree from every entry and checks each checkpoint's signature (C2SP
+            signed note, Ed25519, the service key) and root, the entries' numbering, and the last checkpoint
+            this host saw. Editing, deleting or reordering any entry is detected. Exit code 3 if not intact.
+            """,
+        options: [.json]
+    ) { invocation in
+        _ = try invocation.positionals(0...0, "")
+        let installation = try invocation.installation()
+        let result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey)
+        if invocation.json {
+            try invocation.console.json(result)
+        } else {
+            invocation.console.print("\(result.entries) entries, \(result.checkpoints) checkpoints: " + (result.isClean ? "intact" : "NOT INTACT"))
+            for problem in result.problems { invocation.console.print("  \(problem)") }
+        }
+        return result.isClean ? .success : .integrity
+    }
+
+    static let prove = CommandSpec(
+        ["audit", "prove"],
+        summary: "print the inclusion proof of a report's (or an entry's) audit-log entry",
+        usage: "audit prove REPORT | --index N [--json]",
+        options: [OptionSpec("--index", value: "N", "an entry number instead of a report"), .json]
+    ) { invocation in
+        let words = try invocation.positionals(0...1, "")
+        let installation = try invocation.installation()
+        let index: Int
+        if let report = words.first {
+            index = try ReportStore(store: installation.store).load(report).report.auditLog.leafIndex
+        } else if let given = try invocation.integer("--index") {
+            index = given
+        } else {
+            throw invocation.usageError("give REPORT or --index N")
+        }
+        let log = AuditTrail(installation).log
+        let publicKey = try installation.signingKey().publicKey
+        let proof = try log.prove(index: index, publicKey: publicKey)
+        let entry = try log.entryBytes()[index]
+        let valid = try AuditLog.verify(proof, entry: entry, publicKey: publicKey)
+        if invocation.json {
+            try invocation.console.json(proof)
+        } else {
+            invocation.console.print("entry        \(index): \(String(decoding: entry, as: UTF8.self))")
+            invocation.console.print("leaf hash    \(proof.leafHash)")
+            invocation.console.print("tree size    \(proof.treeSize)")
+            invocation.console.print("audit path   " + (proof.path.isEmpty ? "(empty: a one-entry tree)" : proof.path.joined(separator: "\n             ")))
+            invocation.console.print("checkpoint\n\(proof.checkpoint)")
+            invocation.console.print(valid ? "The proof verifies against the signed checkpoint." : "The proof does NOT verify.")
+        }
+        return valid ? .success : .integrity
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import LetheCore
+import LetheCrypto
+import LetheKeys
+import LetheStore
+
+enum ReportCommands {
+    static let specs = [list, show, verify, render]
+
+    static let list = CommandSpec(
+        ["report", "list"],
+        summary: "list destruction reports in the store",
+        usage: "report list [--json]",
+        options: [.json]
+    ) { invocation in
+        _ = try invocation.positionals(0...0, "")
+        let store = ReportStore(store: try invocation.installation().store)
+        let reports = try store.ids().map { try store.load($0).report }
+        if invocation.json {
+            try invocation.console.json(reports.map { ["report": $0.reportID, "tenant": $0.tenant.id, "finished": $0.finished, "request": $0.request.id] })
+            return .success
+        }
+        guard !reports.isEmpty else {
+            invocation.console.print("No destruction reports.")
+            return .success
+        }
+        var rows = [["REPORT", "TENANT", "NAME", "REASON", "FINISHED", "OBJECTS"]]
+        for r in reports {
+            rows.append([r.reportID, r.tenant.id, r.tenant.name, r.reason.rawValue, r.finished, String(r.inventory.objectCount)])
+        }
+        Format.table(rows).forEach(invocation.console.print)
+        return .success
+    }
+
+    static let show = CommandSpec(
+        ["report", "show"],
+        summary: "show a destruction report (--json prints the exact signed bytes)",
+        usage: "report show REPORT [--json]",
+        options: [.json]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "REPORT")[0]
+        let stored = try ReportStore(store: try invocation.installation().store).load(id)
+        if invocation.json {
+            FileHandle.standardOutput.write(Data(stored.json))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            return .success
+        }
+        let r = stored.report
+        let c = invocation.console
+        c.print("report        \(r.reportID)")
+        c.print("tenant        \(r.tenant.id) (\(r.tenant.name))")
+        c.print("reason        \(r.reason.rawValue): \(r.legalBasis)")
+        c.print("request       \(r.request.id) by \(r.request.requester) at \(r.request.requested)")
+        for a in r.approvals { c.print("approval      \(a.authorizer) (\(a.role.rawValue), \(a.keyFingerprint)) at \(a.time)") }
+        c.print("key           \(r.keyEvidence.dekID), commitment \(r.keyEvidence.dekCommitment)")
+        c.print("KEK epochs    \(r.keyEvidence.kekEpochBefore) → \(r.keyEvidence.kekEpochAfter)")
+        c.print("inventory     \(r.inventory.objectCount) objects, \(r.inventory.bytes) bytes, digest \(r.inventory.digest)")
+        for check in r.verification { c.print("check         \(check.passed ? "passed" : "FAILED")  \(check.check): \(check.detail)") }
+        c.print("times         \(r.started) → \(r.finished)")
+        c.print("software      \(r.software.name) \(r.software.version) on \(r.software.host)")
+        c.print("signer        \(r.signer.keyFingerprint)")
+        c.print("audit log     entry \(r.auditLog.leafIndex) of \(r.auditLog.treeSize), inclusion proof of \(r.auditLog.inclusionProof.count) hashes")
+        c.print("outside reach \(r.outsideReach)")
+        return .success
+    }
+
+    static let verify = CommandSpec(
+        ["report", "verify"],
+        summary: "verify a report's signature, approvals and audit-log inclusion, offline if wanted",
+        usage: "report verify REPORT | --report FILE.json --signature FILE.sig --public-key FILE.pem [--json]",
+        details: """
+            With REPORT, reads the report from the store and checks it against this service's public key.
+            With files, needs nothing else: the report, its detached signature and the public key — what an
+            auditor holds. Checks the signature, each approval over the embedded request bytes, the approval
+            policy, the inclusion proof against the signed checkpoint, and the inventory digest.
+            Exit code 3 if anything does not verify. docs/auditors.md gives the same checks with openssl.
+            """,
+        options: [
+            OptionSpec("--report", value: "FILE", "report JSON"), OptionSpec("--signature", value: "FILE", "its .sig"),
+            OptionSpec("--public-key", value: "FILE", "the service's public key, PEM"), .json,
+        ]
+    ) { invocation in
+        let words = try invocation.positionals(0...1, "")
+        let json: [UInt8]
+        let signature: [UInt8]
+        let publicKey: Ed25519.PublicKey
+        if let id = words.first {
+            let installation = try invocation.installation()
+            let stored = try ReportStore(store: installation.store).load(id)
+            (json, signature) = (stored.json, stored.signature)
+            publicKey = try invocation.arguments.value("--public-key").map(loadPublicKey) ?? installation.signingKey().publicKey
+        } else {
+            guard let report = invocation.arguments.value("--report"), let sig = invocation.arguments.value("--signature"),
+                  let key = invocation.arguments.value("--public-key") else {
+                throw invocation.usageError("give REPORT, or --report, --signature and --public-key")
+            }
+            json = try FileSystem.readFile(report, limit: 256 << 20)
+            signature = try FileSystem.readFile(sig, limit: 4096)
+            publicKey = try loadPublicKey(key)
+        }
+        let result = ReportVerifier.verify(json: json, signature: signature, publicKey: publicKey)
+        if invocation.json {
+            try invocation.console.json(result)
+        } else {
+            for check in result.checks { invocation.console.print("\(check.passed ? "ok    " : "FAILED") \(check.check): \(check.detail)") }
+            invocation.console.print(result.isValid ? "Report verified." : "Report does NOT verify.")
+        }
+        return result.isValid ? .success : .integrity
+    }
+
+    private static func loadPublicKey(_ path: String) throws -> Ed25519.PublicKey {
+        do {
+            return try Ed25519.PublicKey(pemRepresentation: String(decoding: try FileSystem.readFile(path, limit: 64 << 10), as: UTF8.self))
+        } catch let error as CryptoError {
+            throw UsageError(message: "\(path): \(error)", command: "lethe report verify")
+        }
+    }
+
+    static let render = CommandSpec(
+        ["report", "render"],
+        summary: "write a report's printable, self-contained HTML rendering",
+        usage: "report render REPORT [--output FILE.html]",
+        options: [OptionSpec("--output", value: "FILE", "write here instead of standard output")]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "REPORT")[0]
+        let store = ReportStore(store: try invocation.installation().store)
+        let html = ReportRenderer.html(try store.load(id).report)
+        if let output = invocation.arguments.value("--output") {
+            try FileSystem.writeAtomically(Array(html.utf8), to: FileSystem.absolute(output), mode: 0o644)
+            invocation.console.print("Wrote \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(html.utf8))
+        }
+        return .success
+    }
+}
