@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Lethe's main job, end to end, on the embedded default: a local object store, a SQLite
 # catalog, and keys under Keys/. Installs what it needs, builds, and runs: init, sample
-# tenants, nightly backups, snapshot listing, a restore checked byte for byte, and a full
-# verification with every blob decrypted.
+# tenants, nightly backups, snapshot listing, a restore checked byte for byte, an export, a
+# full verification with every blob decrypted, the nightly run, and the audited destruction
+# of one tenant approved by two authorizers, ending with its report verified by Lethe and by
+# stock openssl.
 #
 # It starts from a fresh demo home each time (.lethe/ and the generated files in Keys/), and
 # the sample data it generates lives in .lethe-demo/; both are git-ignored.
@@ -10,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config sqlite3 openssl
+Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config sqlite3 openssl tar
 swift build -c release
 lethe="$repo/.build/release/lethe"
 export LETHE_HOME="$repo/.lethe"
@@ -59,8 +61,58 @@ echo "identical"
 step "lethe verify --read-data"
 "$lethe" verify --read-data
 
-step "lethe keys status"
+step "lethe export acme (a pax tar for an access request)"
+"$lethe" export acme latest --output "$demo/acme-export.tar"
+tar -tvf "$demo/acme-export.tar" | head -5
+
+step "lethe nightly (tenants backed up today are skipped; retention, prune, verification)"
+"$lethe" nightly
+
+step "initech leaves: offboard with a zero-day window for the demo (90 days by default)"
+"$lethe" tenant offboard initech --window-days 0
+"$lethe" due
+"$lethe" config set gracePeriodHours 0
+
+step "two authorizers, each with their own Ed25519 key made by openssl"
+mkdir -p "$demo/authorizers"
+for who in dana carl; do
+    openssl genpkey -algorithm ed25519 -out "$demo/authorizers/$who.pem"
+    openssl pkey -in "$demo/authorizers/$who.pem" -pubout -out "$demo/authorizers/$who.pub.pem"
+done
+"$lethe" authorizer add dana --role dpo --public-key "$demo/authorizers/dana.pub.pem"
+"$lethe" authorizer add carl --role officer --public-key "$demo/authorizers/carl.pub.pem"
+
+step "lethe destroy request initech"
+"$lethe" destroy request initech --reason retention-expired --note "client left; restore window over"
+request=$("$lethe" destroy list --json | sed -n 's/.*"id" : "\(dr-[^"]*\)".*/\1/p' | head -1)
+
+step "approvals: dana signs with lethe, carl signs the exact bytes with stock openssl"
+"$lethe" destroy approve "$request" --key "$demo/authorizers/dana.pem"
+"$lethe" destroy show "$request" --raw > "$demo/$request.json"
+openssl pkeyutl -sign -rawin -inkey "$demo/authorizers/carl.pem" -in "$demo/$request.json" -out "$demo/carl.sig"
+"$lethe" destroy approve "$request" --authorizer carl --signature "$demo/carl.sig"
+
+step "lethe destroy execute"
+"$lethe" destroy execute "$request"
+report="rpt-${request#dr-}"
+
+step "the report, checked by lethe and by stock openssl with the public key alone"
+"$lethe" report show "$report"
+"$lethe" report verify "$report"
+cp "$LETHE_HOME/store/reports/$report.json" "$LETHE_HOME/store/reports/$report.sig" "$demo/"
+openssl pkeyutl -verify -pubin -inkey Keys/signing-key.pub.pem -rawin -in "$demo/$report.json" -sigfile "$demo/$report.sig"
+"$lethe" report render "$report" --output "$demo/$report.html"
+
+step "after destruction, a restore of initech is refused and names the report"
+if "$lethe" restore initech latest --target "$demo/restored/initech"; then
+    echo "unexpected: the restore of a destroyed tenant succeeded" >&2
+    exit 1
+fi
+
+step "lethe audit verify, lethe keys status"
+"$lethe" audit verify
 "$lethe" keys status
 
 step "done"
-echo "Demo home: $LETHE_HOME (keys in $repo/Keys). Try: LETHE_HOME=$LETHE_HOME $lethe --help"
+echo "Demo home: $LETHE_HOME (keys in $repo/Keys); report: $demo/$report.html"
+echo "Try: LETHE_HOME=$LETHE_HOME $lethe --help"

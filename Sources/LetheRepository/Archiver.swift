@@ -93,8 +93,14 @@ public final class Archiver {
         summary.blobsAdded = writer.blobsAdded
         summary.packsWritten = writer.packsWritten
         summary.bytesStored = writer.bytesStored
+        // Snapshots order by time; a snapshot is never older than its parent, even when the
+        // clock is coarse, stepped back, or fixed (LETHE_NOW in tests).
+        var time = options.time
+        if let parentTime = parent.flatMap({ Timestamp.parse($0.snapshot.time) }), time <= parentTime {
+            time = parentTime.addingTimeInterval(0.001)
+        }
         var snapshot = Snapshot(
-            tenant: repository.tenant.rawValue, time: Timestamp.format(options.time), tree: rootID.hex,
+            tenant: repository.tenant.rawValue, time: Timestamp.formatPrecise(time), tree: rootID.hex,
             parent: parent?.id.hex, host: options.host, sources: sources.map(\.description),
             program: options.program, summary: summary)
         let (id, size) = try repository.saveSnapshot(snapshot)

@@ -67,12 +67,15 @@ public final class Pruner {
             result.packs += 1
             result.bytesBefore += size
             // A blob counts as used in the one pack the index resolves it to; copies elsewhere are garbage.
-            let live = (entries[pack] ?? []).filter { used.contains($0.id) && index.location(of: $0.id)?.pack == pack }
-            let liveBytes = live.reduce(0) { $0 + $1.location.sealedLength }
+            let all = entries[pack] ?? []
+            let live = all.filter { used.contains($0.id) && index.location(of: $0.id)?.pack == pack }
+            // Blob bytes only: the header, preamble and length a repacked pack would carry as well do not count.
+            let blobBytes = Set(all).reduce(0) { $0 + $1.location.sealedLength }
+            let unusedBytes = blobBytes - live.reduce(0) { $0 + $1.location.sealedLength }
             if live.isEmpty {
                 result.packsUnused += 1
                 delete.append(pack)
-            } else if (size - liveBytes) * 100 > maxUnusedPercent * size, size - liveBytes > 0 {
+            } else if unusedBytes > 0, unusedBytes * 100 > maxUnusedPercent * blobBytes {
                 result.packsRepacked += 1
                 result.blobsRepacked += live.count
                 repack.append((pack, live))

@@ -50,6 +50,12 @@ public enum Timestamp {
         date.formatted(.iso8601)
     }
 
+    /// With milliseconds (`2026-03-01T02:00:00.123Z`), for times that order events closer
+    /// together than a second, such as two snapshots of one tenant.
+    public static func formatPrecise(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
     /// Parses `2026-03-01T02:00:00Z`, with or without fractional seconds, or a date alone
     /// (`2026-03-01`, taken as midnight UTC).
     public static func parse(_ text: String) -> Date? {

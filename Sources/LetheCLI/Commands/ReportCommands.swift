@@ -5,7 +5,7 @@ import LetheKeys
 import LetheStore
 
 enum ReportCommands {
-    static let specs = [list, show, verify, render]
+    static let specs = [list, show, verify, render, export]
 
     static let list = CommandSpec(
         ["report", "list"],
@@ -131,6 +131,46 @@ enum ReportCommands {
         } else {
             FileHandle.standardOutput.write(Data(html.utf8))
         }
+        return .success
+    }
+
+    static let export = CommandSpec(
+        ["report", "export"],
+        summary: "write a report and its evidence as separate files for an auditor (see docs/auditors.md)",
+        usage: "report export REPORT --output DIR",
+        details: """
+            Writes REPORT.json, REPORT.sig, REPORT.html, signing-key.pub.pem, request.json (the exact bytes the
+            authorizers signed), approval-NAME.sig and approval-NAME.pub.pem for each approval, audit-entry.json
+            (the logged entry) and checkpoint.txt (the signed checkpoint). Every file is a copy of a value inside
+            the signed report, so the auditor can check each one with stock openssl.
+            """,
+        options: [OptionSpec("--output", value: "DIR", "directory to write into (created if missing)")]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "REPORT")[0]
+        guard let output = invocation.arguments.value("--output") else { throw invocation.usageError("--output DIR is required") }
+        let installation = try invocation.installation()
+        let store = ReportStore(store: installation.store)
+        let stored = try store.load(id)
+        let report = stored.report
+        let directory = FileSystem.absolute(output)
+        try FileSystem.makeDirectories(directory, mode: 0o755)
+        func write(_ name: String, _ bytes: [UInt8]) throws {
+            try FileSystem.writeAtomically(bytes, to: "\(directory)/\(name)", mode: 0o644)
+        }
+        try write("\(id).json", stored.json)
+        try write("\(id).sig", stored.signature)
+        try write("\(id).html", Array(try store.html(id).utf8))
+        try write("signing-key.pub.pem", Array(report.signer.publicKey.utf8))
+        guard let request = Data(base64Encoded: report.request.bytes) else { throw LetheError.integrity("\(id): request bytes are not base64") }
+        try write("request.json", Array(request))
+        for approval in report.approvals {
+            guard let signature = Data(base64Encoded: approval.signature), let key = report.approvalKeys[approval.authorizer] else { continue }
+            try write("approval-\(approval.authorizer).sig", Array(signature))
+            try write("approval-\(approval.authorizer).pub.pem", Array(key.utf8))
+        }
+        try write("audit-entry.json", Array(report.auditLog.entry.utf8))
+        try write("checkpoint.txt", Array(report.auditLog.checkpoint.utf8))
+        invocation.console.print("Wrote the report and its evidence to \(directory)")
         return .success
     }
 }
