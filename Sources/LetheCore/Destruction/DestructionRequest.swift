@@ -31,6 +31,12 @@ public struct InventoryItem: Codable, Equatable, Sendable {
     public let key: String
     public let size: Int
     public let sha256: String
+
+    public init(key: String, size: Int, sha256: String) {
+        self.key = key
+        self.size = size
+        self.sha256 = sha256
+    }
 }
 
 /// Everything under a tenant's prefix at the time of the request, with a digest over it:

@@ -23,6 +23,14 @@ public struct Approval: Codable, Equatable, Sendable {
     /// Raw Ed25519 signature, base64.
     public var signature: String
     public var time: String
+
+    public init(authorizer: String, role: Authorizer.Role, keyFingerprint: String, signature: String, time: String) {
+        self.authorizer = authorizer
+        self.role = role
+        self.keyFingerprint = keyFingerprint
+        self.signature = signature
+        self.time = time
+    }
 }
 
 /// One executed step of a destruction, as journaled.
