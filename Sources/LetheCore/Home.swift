@@ -90,6 +90,10 @@ public struct Home: Sendable {
             installationID: Hex.encode(try SystemRandom.bytes(count: 8)), keysDirectory: keys, storeDirectory: store)
         // Written last: its presence is what makes the home "initialized".
         try saveConfiguration(configuration)
+        let installation = try Installation(home: self)
+        try AuditTrail(installation).record("init", tenant: nil, details: [
+            "signingKeyFingerprint": try signing.fingerprint, "kekEpoch": "1",
+        ])
         return Initialized(
             home: path, configurationPath: configurationPath, storeDirectory: store, keysDirectory: keys,
             kekEpoch: KEKEpoch(1), signingKeyPath: ServiceSigningKey.privatePath(in: keys),

@@ -61,6 +61,15 @@ public final class Installation: @unchecked Sendable {
         try Repository(store: store, key: try keystore().unwrapKey(for: tenant))
     }
 
+    /// `lethe keys rotate`: ratchets every tenant key to a new KEK epoch, audited.
+    public func rotateKeys() throws -> Ratchet {
+        let ratchet = try keystore().rotate()
+        try AuditTrail(self).record("keys.rotate", tenant: nil, details: [
+            "fromEpoch": String(ratchet.from.number), "toEpoch": String(ratchet.to.number),
+        ])
+        return ratchet
+    }
+
     public var now: Date { clock.now() }
     public var nowText: String { Timestamp.format(clock.now()) }
 }

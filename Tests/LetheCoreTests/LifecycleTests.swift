@@ -29,19 +29,19 @@ import Testing
 
     @Test func offboardingStopsBackupsAndStartsTheWindow() throws {
         let acme = try test.addTenant("acme")
-        #expect(test.backup(acme).status == .succeeded)
+        #expect(try test.backup(acme).status == .succeeded)
         let record = try lifecycle.offboard(acme, windowDays: nil)
         #expect(record.state == .offboarded)
         #expect(record.restoreWindowDays == 90)
         #expect(lifecycle.windowEnd(record) == TestInstallation.start.addingTimeInterval(90 * 86_400))
-        let second = test.backup(acme)
+        let second = try test.backup(acme)
         #expect(second.status == .failed)
         #expect(second.error?.contains("offboarded") == true)
     }
 
     @Test func returningClientRestoresOnDay89AndTheTenantIsDueOnDay91() throws {
         let acme = try test.addTenant("acme")
-        _ = test.backup(acme)
+        _ = try test.backup(acme)
         _ = try lifecycle.offboard(acme, windowDays: nil)
         test.advance(days: 89)
         #expect(try restore(acme).summary.files == 2)
@@ -68,7 +68,7 @@ import Testing
 
     @Test func legalHoldBlocksDueNessUntilReleased() throws {
         let acme = try test.addTenant("acme")
-        _ = test.backup(acme)
+        _ = try test.backup(acme)
         _ = try lifecycle.offboard(acme, windowDays: 10)
         _ = try lifecycle.hold(acme, reason: "litigation 2026-17")
         test.advance(days: 30)
@@ -86,7 +86,7 @@ import Testing
         test.advance(days: 3)
         let record = try lifecycle.reactivate(acme)
         #expect(record.state == .active && record.offboardedAt == nil)
-        #expect(test.backup(acme).status == .succeeded)
+        #expect(try test.backup(acme).status == .succeeded)
         test.advance(days: 10)
         #expect(try lifecycle.due().isEmpty)
     }

@@ -27,9 +27,6 @@ enum AuthorizerCommands {
         let pem = String(decoding: try FileSystem.readFile(file, limit: 64 << 10), as: UTF8.self)
         let installation = try invocation.installation()
         let authorizer = try AuthorizerRegistry(installation).add(name: name, role: role, publicKeyPEM: pem)
-        try AuditTrail(installation).record("authorizer.add", tenant: nil, details: [
-            "authorizer": name, "role": role.rawValue, "fingerprint": authorizer.fingerprint,
-        ])
         if invocation.json {
             try invocation.console.json(authorizer)
         } else {
@@ -71,10 +68,7 @@ enum AuthorizerCommands {
         let name = try invocation.positionals(1...1, "NAME")[0]
         guard let reason = invocation.arguments.value("--reason"), !reason.isEmpty else { throw invocation.usageError("--reason is required") }
         let installation = try invocation.installation()
-        let removed = try AuthorizerRegistry(installation).remove(name: name, reason: reason)
-        try AuditTrail(installation).record("authorizer.remove", tenant: nil, details: [
-            "authorizer": name, "fingerprint": removed.fingerprint, "reason": reason,
-        ])
+        _ = try AuthorizerRegistry(installation).remove(name: name, reason: reason)
         invocation.console.print("Removed \(name); the entry stays in the registry as removed.")
         return .success
     }

@@ -28,7 +28,7 @@ enum BackupCommand {
             let names = try invocation.positionals(1...Int.max, "TENANT (or --all)")
             tenants = try names.map(TenantID.init)
         }
-        let results = run(tenants, installation: installation, console: invocation.console)
+        let results = try run(tenants, installation: installation, console: invocation.console)
         if invocation.json {
             try invocation.console.json(Output(tenants: results, failed: results.filter { $0.status != .succeeded }.count))
         } else {
@@ -37,23 +37,13 @@ enum BackupCommand {
         return results.allSatisfy { $0.status == .succeeded } ? .success : .failure
     }
 
-    /// Runs the backups with a progress line on a terminal, and records them in the audit log.
-    static func run(_ tenants: [TenantID], installation: Installation, console: Console) -> [TenantBackupResult] {
+    /// Runs the backups with a progress line on a terminal.
+    static func run(_ tenants: [TenantID], installation: Installation, console: Console) throws -> [TenantBackupResult] {
         let progress = BackupProgress(console: console, total: tenants.count)
-        let results = BackupService(installation: installation) { tenant, summary in
+        defer { console.clearProgress() }
+        return try BackupService(installation: installation) { tenant, summary in
             progress.update(tenant, summary)
         }.run(tenants)
-        console.clearProgress()
-        let events = results.map { result in
-            AuditLog.Event("backup", tenant: result.tenant, details: [
-                "status": result.status.rawValue, "snapshot": result.snapshot ?? "", "error": result.error ?? "",
-                "bytesAdded": String(result.summary?.bytesAdded ?? 0),
-            ].filter { !$0.value.isEmpty })
-        }
-        if !events.isEmpty {
-            do { try AuditTrail(installation).record(events) } catch { console.error("lethe: audit log: \(error)") }
-        }
-        return results
     }
 
     static func print(_ results: [TenantBackupResult], console: Console) {

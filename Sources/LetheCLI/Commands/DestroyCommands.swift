@@ -27,10 +27,6 @@ enum DestroyCommands {
         }
         let installation = try invocation.installation()
         let entry = try DestructionRequests(installation).create(tenant: tenant, reason: reason, note: invocation.arguments.value("--note"))
-        try AuditTrail(installation).record("destroy.request", tenant: tenant, details: [
-            "request": entry.id, "reason": reason.rawValue, "inventoryDigest": entry.request.inventory.digest,
-            "objects": String(entry.request.inventory.objectCount),
-        ])
         if invocation.json {
             try invocation.console.json(entry.request)
         } else {
@@ -124,10 +120,6 @@ enum DestroyCommands {
             throw invocation.usageError("give --key PRIVATE.pem, or --authorizer NAME with --signature FILE")
         }
         let approval = entry.state.approvals.last!
-        try AuditTrail(installation).record("destroy.approve", tenant: try TenantID(entry.request.tenant), details: [
-            "request": id, "authorizer": approval.authorizer, "role": approval.role.rawValue, "fingerprint": approval.keyFingerprint,
-            "status": entry.status.rawValue,
-        ])
         if invocation.json {
             try invocation.console.json(Detail(request: entry.request, state: entry.state))
         } else {
@@ -150,8 +142,7 @@ enum DestroyCommands {
         let id = try invocation.positionals(1...1, "REQ")[0]
         guard let reason = invocation.arguments.value("--reason"), !reason.isEmpty else { throw invocation.usageError("--reason is required") }
         let installation = try invocation.installation()
-        let entry = try DestructionRequests(installation).cancel(id, reason: reason)
-        try AuditTrail(installation).record("destroy.cancel", tenant: try TenantID(entry.request.tenant), details: ["request": id, "reason": reason])
+        _ = try DestructionRequests(installation).cancel(id, reason: reason)
         invocation.console.print("Cancelled \(id); nothing was touched.")
         return .success
     }

@@ -20,11 +20,9 @@ enum ExportCommand {
         let tenant = try TenantID(words[0])
         let installation = try invocation.installation()
         let result = try ExportService(installation).export(tenant: tenant, snapshot: words.count > 1 ? words[1] : nil, output: output)
-        let failures = try DataRelease(installation).record(
-            "export", tenant: tenant, snapshot: result.snapshot, destination: result.output,
-            files: result.summary.files, bytes: result.summary.bytes)
+        let failures = result.notificationFailures
         if invocation.json {
-            try invocation.console.json(Output(export: result, notificationFailures: failures))
+            try invocation.console.json(result)
         } else {
             invocation.console.print(
                 "Exported \(result.summary.files) files (\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot "
@@ -34,8 +32,4 @@ enum ExportCommand {
         return failures.isEmpty ? .success : .failure
     }
 
-    struct Output: Encodable {
-        let export: ExportService.Result
-        let notificationFailures: [String]
-    }
 }

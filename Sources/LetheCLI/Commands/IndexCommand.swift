@@ -15,9 +15,6 @@ enum IndexCommand {
         _ = try invocation.positionals(0...0, "")
         let installation = try invocation.installation()
         let result = try IndexRebuild(installation).run()
-        try AuditTrail(installation).record("index.rebuild", tenant: nil, details: [
-            "tenants": String(result.tenants), "snapshots": String(result.snapshots),
-        ])
         if invocation.json {
             try invocation.console.json(result)
         } else {

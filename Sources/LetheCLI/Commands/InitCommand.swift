@@ -20,9 +20,6 @@ enum InitCommand {
         _ = try invocation.positionals(0...0, "")
         let created = try invocation.home.initialize(
             keysDirectory: invocation.arguments.value("--keys"), storeDirectory: invocation.arguments.value("--store"))
-        try AuditTrail(try invocation.installation()).record("init", tenant: nil, details: [
-            "signingKeyFingerprint": created.signingKeyFingerprint, "kekEpoch": "1",
-        ])
         if invocation.json {
             try invocation.console.json(Output(created))
         } else {

@@ -56,10 +56,7 @@ enum KeysCommands {
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        let ratchet = try KeyAccess(home: invocation.home).keystore().rotate()
-        try AuditTrail(try invocation.installation()).record("keys.rotate", tenant: nil, details: [
-            "fromEpoch": String(ratchet.from.number), "toEpoch": String(ratchet.to.number),
-        ])
+        let ratchet = try invocation.installation().rotateKeys()
         if invocation.json {
             try invocation.console.json(["fromEpoch": ratchet.from.number, "toEpoch": ratchet.to.number])
         } else {

@@ -4,16 +4,11 @@ import LetheStore
 enum LifecycleCommands {
     static let specs = [offboard, reactivate, hold, release, retention, due]
 
-    /// Runs a lifecycle change, records it in the audit log, prints the record's new state.
-    private static func change(
-        _ invocation: Invocation, operation: String, details: [String: String] = [:],
-        _ body: (Lifecycle, TenantID) throws -> TenantRecord
-    ) throws -> ExitCode {
+    /// Runs a lifecycle change (which records itself in the audit log) and prints the new state.
+    private static func change(_ invocation: Invocation, _ body: (Lifecycle, TenantID) throws -> TenantRecord) throws -> ExitCode {
         _ = try invocation.positionals(1...1, "tenant ID")
         let tenant = try invocation.tenant(at: 0)
-        let installation = try invocation.installation()
-        let record = try body(Lifecycle(installation), tenant)
-        try AuditTrail(installation).record(operation, tenant: tenant, details: details)
+        let record = try body(Lifecycle(try invocation.installation()), tenant)
         if invocation.json {
             try invocation.console.json(record)
         } else {
@@ -36,7 +31,7 @@ enum LifecycleCommands {
         options: [OptionSpec("--window-days", value: "N", "days to keep the data for a returning client"), .json]
     ) { invocation in
         let days = try invocation.integer("--window-days", range: 0...36_500)
-        return try change(invocation, operation: "tenant.offboard", details: days.map { ["windowDays": String($0)] } ?? [:]) {
+        return try change(invocation) {
             try $0.offboard($1, windowDays: days)
         }
     }
@@ -47,7 +42,7 @@ enum LifecycleCommands {
         usage: "tenant reactivate ID [--json]",
         options: [.json]
     ) { invocation in
-        try change(invocation, operation: "tenant.reactivate") { try $0.reactivate($1) }
+        try change(invocation) { try $0.reactivate($1) }
     }
 
     static let hold = CommandSpec(
@@ -57,7 +52,7 @@ enum LifecycleCommands {
         options: [OptionSpec("--reason", value: "TEXT", "why (recorded)"), .json]
     ) { invocation in
         let reason = invocation.arguments.value("--reason") ?? ""
-        return try change(invocation, operation: "tenant.hold", details: ["reason": reason]) { try $0.hold($1, reason: reason) }
+        return try change(invocation) { try $0.hold($1, reason: reason) }
     }
 
     static let release = CommandSpec(
@@ -67,7 +62,7 @@ enum LifecycleCommands {
         options: [OptionSpec("--reason", value: "TEXT", "why the hold ends (recorded)"), .json]
     ) { invocation in
         let reason = invocation.arguments.value("--reason") ?? ""
-        return try change(invocation, operation: "tenant.release", details: ["reason": reason]) { try $0.release($1, reason: reason) }
+        return try change(invocation) { try $0.release($1, reason: reason) }
     }
 
     static let retention = CommandSpec(
@@ -94,7 +89,7 @@ enum LifecycleCommands {
         guard useDefault != !policy.keepsEverything else {
             throw invocation.usageError("give --default or at least one --keep-… option")
         }
-        return try change(invocation, operation: "tenant.retention", details: ["policy": useDefault ? "default" : policy.summary]) {
+        return try change(invocation) {
             try $0.setRetention($1, useDefault ? nil : policy)
         }
     }

@@ -30,11 +30,6 @@ enum MaintenanceCommands {
         for tenant in try tenants(invocation, installation) {
             results.append(try ForgetService(installation).forget(tenant, dryRun: dryRun))
         }
-        if !dryRun {
-            try AuditTrail(installation).record(results.map {
-                AuditLog.Event("forget", tenant: $0.tenant, details: ["removed": String($0.removed), "policy": $0.policy])
-            })
-        }
         if invocation.json {
             try invocation.console.json(results)
             return .success
@@ -68,14 +63,6 @@ enum MaintenanceCommands {
         var results: [PruneService.Result] = []
         for tenant in try tenants(invocation, installation) {
             results.append(try PruneService(installation).prune(tenant, maxUnusedPercent: threshold, dryRun: dryRun))
-        }
-        if !dryRun {
-            try AuditTrail(installation).record(results.map {
-                AuditLog.Event("prune", tenant: $0.tenant, details: [
-                    "packsDeleted": String($0.result.packsUnused + $0.result.packsUnindexed + $0.result.packsRepacked),
-                    "bytesFreed": String($0.result.bytesFreed),
-                ])
-            })
         }
         if invocation.json {
             try invocation.console.json(results)

@@ -99,10 +99,7 @@ enum SnapshotCommands {
             options: Restorer.Options(
                 target: target, subpath: invocation.arguments.value("--path"),
                 allowNonEmptyTarget: invocation.arguments.flag("--force")))
-        let failures = try DataRelease(installation).record(
-            "restore", tenant: tenant, snapshot: result.snapshot,
-            destination: result.target + (result.path.map { " (path \($0))" } ?? ""),
-            files: result.summary.files, bytes: result.summary.bytes)
+        let failures = result.notificationFailures
         if invocation.json {
             try invocation.console.json(result)
         } else {

@@ -28,7 +28,6 @@ enum TenantCommands {
         let sources = try invocation.arguments.all("--source").map(TenantSource.init(spec:))
         let installation = try invocation.installation()
         let record = try TenantRegistry(installation).add(id: id, name: invocation.arguments.value("--name"), sources: sources)
-        try AuditTrail(installation).record("tenant.add", tenant: id, details: ["name": record.name, "sources": sources.map(\.description).joined(separator: " ")])
         if invocation.json {
             try invocation.console.json(record)
         } else {

@@ -27,12 +27,7 @@ enum VerifyCommand {
             tenants = try TenantRegistry(installation).list().map(\.id)
         }
         let readData = invocation.arguments.flag("--read-data")
-        let results = VerifyService(installation).verify(tenants) { _, _ in readData }
-        try AuditTrail(installation).record(results.map { result in
-            AuditLog.Event("verify", tenant: result.tenant, details: [
-                "readData": String(readData), "errors": String(result.report.errors.count + (result.error == nil ? 0 : 1)),
-            ])
-        })
+        let results = try VerifyService(installation).verify(tenants) { _, _ in readData }
         if invocation.json {
             try invocation.console.json(results)
         } else {

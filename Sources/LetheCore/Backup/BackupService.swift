@@ -36,7 +36,9 @@ public final class BackupService: @unchecked Sendable {
     }
 
     /// Backs up `tenants`, at most `workers` at a time, largest first; results in input order.
-    public func run(_ tenants: [TenantID], workers: Int = 2) -> [TenantBackupResult] {
+    /// Every tenant's outcome is appended to the audit log; only a failure of that append
+    /// throws (the backups themselves are done by then).
+    public func run(_ tenants: [TenantID], workers: Int = 2) throws -> [TenantBackupResult] {
         let sizes = (try? installation.catalog().snapshots(of: nil)).map { rows in
             Dictionary(rows.map { ($0.tenant, $0.bytes) }, uniquingKeysWith: { _, latest in latest })
         } ?? [:]
@@ -49,7 +51,16 @@ public final class BackupService: @unchecked Sendable {
                 results.set(index, self.backup(tenants[index]))
             }
         }
-        return results.values
+        let outcomes = results.values
+        if !outcomes.isEmpty {
+            try AuditTrail(installation).record(outcomes.map { result in
+                AuditLog.Event("backup", tenant: result.tenant, details: [
+                    "status": result.status.rawValue, "snapshot": result.snapshot ?? "", "error": result.error ?? "",
+                    "bytesAdded": String(result.summary?.bytesAdded ?? 0),
+                ].filter { !$0.value.isEmpty })
+            })
+        }
+        return outcomes
     }
 
     private func backup(_ tenant: TenantID) -> TenantBackupResult {

@@ -53,6 +53,9 @@ public struct IndexRebuild: Sendable {
         for suffix in ["-wal", "-shm"] { try FileSystem.removeFile(path + suffix) }
         try FileSystem.rename(building, to: path)
         for suffix in ["-wal", "-shm"] { try FileSystem.removeFile(building + suffix) }
+        try AuditTrail(installation).record("index.rebuild", tenant: nil, details: [
+            "tenants": String(result.tenants), "snapshots": String(result.snapshots), "tombstones": String(result.tombstones),
+        ])
         return result
     }
 

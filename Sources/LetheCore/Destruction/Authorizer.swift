@@ -110,6 +110,9 @@ public struct AuthorizerRegistry: Sendable {
         authorizers.append(authorizer)
         version += 1
         try save(authorizers, version: version)
+        try AuditTrail(installation).record("authorizer.add", tenant: nil, details: [
+            "authorizer": name, "role": role.rawValue, "fingerprint": fingerprint,
+        ])
         return authorizer
     }
 
@@ -124,6 +127,9 @@ public struct AuthorizerRegistry: Sendable {
         authorizers[index].removalReason = reason
         version += 1
         try save(authorizers, version: version)
+        try AuditTrail(installation).record("authorizer.remove", tenant: nil, details: [
+            "authorizer": name, "fingerprint": authorizers[index].fingerprint, "reason": reason,
+        ])
         return authorizers[index]
     }
 

@@ -120,6 +120,10 @@ public struct DestructionRequests: Sendable {
         try installation.store.put(DestructionRequests.requestKey(id), bytes)
         let state = DestructionState(tenant: tenant.rawValue, status: .pending)
         try save(state, id: id)
+        try AuditTrail(installation).record("destroy.request", tenant: tenant, details: [
+            "request": id, "reason": reason.rawValue, "inventoryDigest": request.inventory.digest,
+            "objects": String(request.inventory.objectCount),
+        ])
         return Entry(id: id, bytes: bytes, request: request, state: state)
     }
 
@@ -154,6 +158,10 @@ public struct DestructionRequests: Sendable {
                 installation.now.addingTimeInterval(TimeInterval(entry.request.gracePeriodHours) * 3600))
         }
         try save(entry.state, id: id)
+        try AuditTrail(installation).record("destroy.approve", tenant: try TenantID(entry.request.tenant), details: [
+            "request": id, "authorizer": authorizer.name, "role": authorizer.role.rawValue, "fingerprint": authorizer.fingerprint,
+            "status": entry.status.rawValue,
+        ])
         return entry
     }
 
@@ -189,6 +197,7 @@ public struct DestructionRequests: Sendable {
         entry.state.cancelledBy = installation.actor
         entry.state.cancelReason = reason
         try save(entry.state, id: id)
+        try AuditTrail(installation).record("destroy.cancel", tenant: try TenantID(entry.request.tenant), details: ["request": id, "reason": reason])
         return entry
     }
 }

@@ -17,6 +17,8 @@ public struct ExportService: Sendable {
         public let snapshotTime: String
         public let output: String
         public let summary: Exporter.Summary
+        /// Notifications that failed (already recorded in the audit log).
+        public let notificationFailures: [String]
     }
 
     public func export(tenant: TenantID, snapshot spec: String?, output: String) throws -> Result {
@@ -29,6 +31,11 @@ public struct ExportService: Sendable {
         let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
         let snapshot = try repository.loadSnapshot(SnapshotID(hex: row.id)!)
         let summary = try Exporter(repository: repository).export(snapshot, to: output)
-        return Result(tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, output: FileSystem.absolute(output), summary: summary)
+        let path = FileSystem.absolute(output)
+        let failures = try DataRelease(installation).record(
+            "export", tenant: tenant, snapshot: row.id, destination: path, files: summary.files, bytes: summary.bytes)
+        return Result(
+            tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, output: path, summary: summary,
+            notificationFailures: failures)
     }
 }

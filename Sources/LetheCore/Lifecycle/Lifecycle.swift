@@ -20,6 +20,14 @@ public struct Lifecycle: Sendable {
         LifecycleEvent(time: installation.nowText, event: name, detail: detail, actor: installation.actor)
     }
 
+    /// Saves the changed record and appends the change to the audit log.
+    private func commit(_ record: TenantRecord, operation: String) throws -> TenantRecord {
+        try registry.save(record)
+        let last = record.events.last
+        try AuditTrail(installation).record(operation, tenant: record.id, details: last?.detail.map { ["detail": $0] } ?? [:])
+        return record
+    }
+
     // MARK: Transitions
 
     /// The client has left: backups stop, and the restore window starts now.
@@ -35,8 +43,7 @@ public struct Lifecycle: Sendable {
         record.offboardedAt = installation.nowText
         record.restoreWindowDays = days
         record.events.append(event("offboarded", "restore window \(days) days"))
-        try registry.save(record)
-        return record
+        return try commit(record, operation: "tenant.offboard")
     }
 
     /// The client is back: nightly backups resume.
@@ -48,8 +55,7 @@ public struct Lifecycle: Sendable {
         record.offboardedAt = nil
         record.restoreWindowDays = nil
         record.events.append(event("reactivated", nil))
-        try registry.save(record)
-        return record
+        return try commit(record, operation: "tenant.reactivate")
     }
 
     /// Places a legal hold: the tenant cannot be destroyed, and is never due, while it stands.
@@ -61,8 +67,7 @@ public struct Lifecycle: Sendable {
         }
         record.legalHold = LegalHold(reason: reason, since: installation.nowText, by: installation.actor)
         record.events.append(event("hold", reason))
-        try registry.save(record)
-        return record
+        return try commit(record, operation: "tenant.hold")
     }
 
     /// Lifts the legal hold; the reason for lifting it is recorded.
@@ -72,8 +77,7 @@ public struct Lifecycle: Sendable {
         guard let hold = record.legalHold else { throw LetheError.refused("tenant \(id) is not on legal hold") }
         record.legalHold = nil
         record.events.append(event("released", "\(reason) (hold was: \(hold.reason))"))
-        try registry.save(record)
-        return record
+        return try commit(record, operation: "tenant.release")
     }
 
     /// Sets or clears the tenant's own retention policy.
@@ -82,8 +86,7 @@ public struct Lifecycle: Sendable {
         try policy?.validate().map { throw LetheError.usage($0) }
         record.retention = policy
         record.events.append(event("retention", policy?.summary ?? "default"))
-        try registry.save(record)
-        return record
+        return try commit(record, operation: "tenant.retention")
     }
 
     // MARK: Rules

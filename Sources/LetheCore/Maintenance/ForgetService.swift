@@ -41,6 +41,10 @@ public struct ForgetService: Sendable {
                 try catalog.removeSnapshot(tenant: tenant, id: id)
             }
             if !removals.isEmpty { try catalog.pruneTrees(tenant: tenant) }
+            try AuditTrail(installation).record("forget", tenant: tenant, details: [
+                "removed": String(removals.count), "policy": policy.summary,
+                "snapshots": removals.map { String($0.snapshot.prefix(8)) }.joined(separator: " "),
+            ])
         }
         return Result(tenant: tenant.rawValue, policy: policy.summary, decisions: decisions, removed: removals.count, dryRun: dryRun)
     }
@@ -67,7 +71,13 @@ public struct PruneService: Sendable {
         defer { lock.release() }
         let result = try Pruner(repository: repository).run(
             maxUnusedPercent: maxUnusedPercent ?? installation.configuration.pruneMaxUnusedPercent, dryRun: dryRun)
-        if !dryRun { try installation.catalog().sync(repository) }
+        if !dryRun {
+            try installation.catalog().sync(repository)
+            try AuditTrail(installation).record("prune", tenant: tenant, details: [
+                "packsDeleted": String(result.packsUnused + result.packsUnindexed + result.packsRepacked),
+                "packsRepacked": String(result.packsRepacked), "bytesFreed": String(result.bytesFreed),
+            ])
+        }
         return Result(tenant: tenant.rawValue, result: result)
     }
 }

@@ -91,7 +91,7 @@ public struct NightlyRun: Sendable {
             }
             toBackUp.append(record.id)
         }
-        summary.backups = BackupService(installation: installation, progress: backupProgress).run(toBackUp)
+        summary.backups = try BackupService(installation: installation, progress: backupProgress).run(toBackUp)
         for result in summary.backups where result.status != .succeeded {
             summary.failures.append("backup of \(result.tenant): \(result.error ?? result.summary?.errors.first ?? result.status.rawValue)")
         }
@@ -121,9 +121,6 @@ public struct NightlyRun: Sendable {
                     tenant: try TenantID(tenant.tenant), reason: .retentionExpired,
                     note: "opened by the nightly run: restore window of \(tenant.windowDays) days ended \(tenant.windowEnded)",
                     requester: "lethe nightly (\(installation.actor))")
-                try AuditTrail(installation).record("destroy.request", tenant: try TenantID(tenant.tenant), details: [
-                    "request": request.id, "reason": request.request.reason.rawValue, "inventoryDigest": request.request.inventory.digest,
-                ])
                 summary.destructionRequestsOpened.append(TenantNote(tenant: tenant.tenant, detail: request.id))
             } catch {
                 summary.failures.append("destruction request for \(tenant.tenant): \(error)")
@@ -146,7 +143,7 @@ public struct NightlyRun: Sendable {
         let night = Int(installation.now.timeIntervalSince1970 / 86_400) % nights
         summary.verifyBucket = "\(night + 1) of \(nights)"
         let remaining = try registry.list().map(\.id)
-        summary.verification = VerifyService(installation).verify(remaining) { _, pack in Int(pack.firstByte) % nights == night }
+        summary.verification = try VerifyService(installation).verify(remaining) { _, pack in Int(pack.firstByte) % nights == night }
         for result in summary.verification where !result.isClean {
             if result.error != nil { summary.failures.append("verify \(result.tenant): \(result.error!)") }
             summary.integrityViolations += result.report.errors.count

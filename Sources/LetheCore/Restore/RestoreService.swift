@@ -18,6 +18,8 @@ public struct RestoreService: Sendable {
         public let path: String?
         public let summary: Restorer.Summary
         public let durationSeconds: Double
+        /// Notifications that failed (already recorded in the audit log).
+        public let notificationFailures: [String]
     }
 
     public func restore(tenant: TenantID, snapshot spec: String?, options: Restorer.Options) throws -> Result {
@@ -31,9 +33,13 @@ public struct RestoreService: Sendable {
         let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
         let snapshot = try repository.loadSnapshot(SnapshotID(hex: row.id)!)
         let summary = try Restorer(repository: repository).restore(snapshot, options: options)
+        let target = FileSystem.absolute(options.target)
+        let failures = try DataRelease(installation).record(
+            "restore", tenant: tenant, snapshot: row.id, destination: target + (options.subpath.map { " (path \($0))" } ?? ""),
+            files: summary.files, bytes: summary.bytes)
         return Result(
-            tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, target: FileSystem.absolute(options.target),
+            tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, target: target,
             path: options.subpath, summary: summary,
-            durationSeconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
+            durationSeconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000, notificationFailures: failures)
     }
 }

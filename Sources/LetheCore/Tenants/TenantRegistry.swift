@@ -36,6 +36,9 @@ public struct TenantRegistry: Sendable {
         let record = TenantRecord(
             id: id, name: name ?? id.rawValue, sources: sources, created: installation.nowText, actor: installation.actor)
         try save(record)
+        try AuditTrail(installation).record("tenant.add", tenant: id, details: [
+            "name": record.name, "sources": sources.map(\.description).joined(separator: " "),
+        ])
         return record
     }
 

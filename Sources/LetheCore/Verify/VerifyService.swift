@@ -19,9 +19,10 @@ public struct VerifyService: Sendable {
         public var isClean: Bool { error == nil && report.isClean }
     }
 
-    /// Verifies each tenant; `readPacks` picks the packs whose data is decrypted.
-    public func verify(_ tenants: [TenantID], readPacks: @escaping (TenantID, PackID) -> Bool) -> [Result] {
-        tenants.map { tenant in
+    /// Verifies each tenant; `readPacks` picks the packs whose data is decrypted. The outcome
+    /// of each is appended to the audit log.
+    public func verify(_ tenants: [TenantID], readPacks: @escaping (TenantID, PackID) -> Bool) throws -> [Result] {
+        let results = tenants.map { tenant in
             do {
                 let repository = try installation.repository(for: tenant)
                 let lock = try TenantLock.acquire(repository, exclusive: false, operation: "verify", clock: installation.clock)
@@ -32,5 +33,14 @@ public struct VerifyService: Sendable {
                 return Result(tenant: tenant.rawValue, report: Checker.Report(), error: "\(error)")
             }
         }
+        if !results.isEmpty {
+            try AuditTrail(installation).record(results.map { result in
+                AuditLog.Event("verify", tenant: result.tenant, details: [
+                    "packsRead": String(result.report.packsRead),
+                    "errors": String(result.report.errors.count + (result.error == nil ? 0 : 1)),
+                ])
+            })
+        }
+        return results
     }
 }

@@ -39,8 +39,8 @@ final class TestInstallation {
 
     func dataDirectory(_ tenant: TenantID) -> String { "\(root)/data/\(tenant.rawValue)" }
 
-    func backup(_ tenant: TenantID) -> TenantBackupResult {
-        BackupService(installation: installation).run([tenant]).first!
+    func backup(_ tenant: TenantID) throws -> TenantBackupResult {
+        try BackupService(installation: installation).run([tenant])[0]
     }
 
     func advance(days: Double) {

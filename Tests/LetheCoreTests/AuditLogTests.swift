@@ -1,0 +1,74 @@
+import Foundation
+import LetheCore
+import LetheStore
+import Testing
+
+/// The audit log detects editing, deleting and reordering of entries.
+@Suite struct AuditLogTests {
+    let test = try! TestInstallation()
+    var trail: AuditTrail { AuditTrail(test.installation) }
+    var store: ObjectStore { test.installation.store }
+
+    func appendFive() throws {
+        for index in 0..<5 {
+            try trail.record("test.event", tenant: nil, details: ["n": String(index)])
+        }
+    }
+
+    func problems() throws -> [String] {
+        try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).problems
+    }
+
+    func entryKey(_ index: Int) throws -> ObjectKey {
+        try ObjectKey("audit/entries/" + String(repeating: "0", count: 20 - String(index).count) + String(index))
+    }
+
+    @Test func untouchedLogVerifies() throws {
+        try appendFive()
+        #expect(try problems().isEmpty)
+        #expect(try trail.log.entries().count == 6, "init plus five")
+    }
+
+    @Test func editedEntryIsDetected() throws {
+        try appendFive()
+        let key = try entryKey(2)
+        let text = String(decoding: try store.get(key), as: UTF8.self).replacingOccurrences(of: "test.event", with: "test.evenT")
+        try store.put(key, Array(text.utf8))
+        #expect(try !problems().isEmpty)
+    }
+
+    @Test func deletedEntryIsDetected() throws {
+        try appendFive()
+        try store.delete(try entryKey(3))
+        #expect(try problems().contains { $0.contains("missing") })
+    }
+
+    @Test func reorderedEntriesAreDetected() throws {
+        try appendFive()
+        let a = try store.get(try entryKey(2))
+        let b = try store.get(try entryKey(3))
+        try store.put(try entryKey(2), b)
+        try store.put(try entryKey(3), a)
+        #expect(try problems().count >= 2)
+    }
+
+    @Test func truncatedLogIsDetectedByTheHeadThisHostKept() throws {
+        try appendFive()
+        for index in [5, 4] { try store.delete(try entryKey(index)) }
+        for object in try store.list(prefix: try ObjectKey("audit/checkpoints")) {
+            if let size = Int(object.key.name), size > 4 { try store.delete(object.key) }
+        }
+        #expect(try problems().contains { $0.contains("truncated") })
+    }
+
+    @Test func inclusionProofOfEveryEntryVerifies() throws {
+        try appendFive()
+        let log = trail.log
+        let key = try test.installation.signingKey().publicKey
+        let entries = try log.entryBytes()
+        for index in entries.indices {
+            #expect(try AuditLog.verify(try log.prove(index: index, publicKey: key), entry: entries[index], publicKey: key))
+        }
+        #expect(try !AuditLog.verify(try log.prove(index: 1, publicKey: key), entry: entries[2], publicKey: key))
+    }
+}
