@@ -2,6 +2,7 @@ import LetheCrypto
 import LetheKeys
 import LetheStore
 import LetheCore
+import LetheRepository
 
 /// The exit codes of the brief, and the one place where an error becomes one of them.
 public enum ExitCode: Int32, Sendable {
@@ -29,6 +30,8 @@ public enum ExitCode: Int32, Sendable {
             }
         case is InsecurePermissions:
             return .usage
+        case is IntegrityViolation, is MalformedData, is ObjectTooShort:
+            return .integrity
         case let error as LetheError:
             return error.exitCode
         default:

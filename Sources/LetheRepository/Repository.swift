@@ -71,7 +71,7 @@ public final class Repository: @unchecked Sendable {
     /// The plaintext of blob `id`, authenticated.
     public func readBlob(_ id: BlobID) throws -> [UInt8] {
         guard let location = index.location(of: id) else {
-            throw IntegrityViolation(object: tenant.storePrefix, problem: "references blob \(id.short), which no index lists")
+            throw IntegrityViolation(object: tenant.storePrefix, problem: "references blob \(id.short), which is in no index (lost)")
         }
         let key = Layout.pack(tenant, location.pack)
         let sealed: [UInt8]
