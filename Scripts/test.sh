@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl tar
+Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl sqlite3 tar
 
 swift build --build-tests
 swift test --skip-build "$@"
