@@ -80,9 +80,12 @@ public enum LetheCLI {
     }
 
     /// Key material lives in this process's memory: keep it out of core dumps, before
-    /// anything is read.
+    /// anything is read. And a child that closes its end of a pipe early (a notification
+    /// command that ignores its input, a `head` after `lethe … |`) must turn into a write
+    /// error Lethe reports, not a SIGPIPE that kills it mid-operation.
     private static func hardenProcess() {
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit)
+        _ = signal(SIGPIPE, SIG_IGN)
     }
 }
