@@ -62,14 +62,18 @@ enum AuthorizerCommands {
     static let remove = CommandSpec(
         ["authorizer", "remove"],
         summary: "remove an authorizer (recorded, never erased: past approvals stay checkable)",
-        usage: "authorizer remove NAME --reason TEXT",
-        options: [OptionSpec("--reason", value: "TEXT", "why (recorded)")]
+        usage: "authorizer remove NAME --reason TEXT [--json]",
+        options: [OptionSpec("--reason", value: "TEXT", "why (recorded)"), .json]
     ) { invocation in
         let name = try invocation.positionals(1...1, "NAME")[0]
         guard let reason = invocation.arguments.value("--reason"), !reason.isEmpty else { throw invocation.usageError("--reason is required") }
         let installation = try invocation.installation()
-        _ = try AuthorizerRegistry(installation).remove(name: name, reason: reason)
-        invocation.console.print("Removed \(name); the entry stays in the registry as removed.")
+        let removed = try AuthorizerRegistry(installation).remove(name: name, reason: reason)
+        if invocation.json {
+            try invocation.console.json(removed)
+        } else {
+            invocation.console.print("Removed \(name); the entry stays in the registry as removed.")
+        }
         return .success
     }
 }

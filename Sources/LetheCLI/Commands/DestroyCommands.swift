@@ -136,14 +136,18 @@ enum DestroyCommands {
     static let cancel = CommandSpec(
         ["destroy", "cancel"],
         summary: "cancel a request before execution starts",
-        usage: "destroy cancel REQ --reason TEXT",
-        options: [OptionSpec("--reason", value: "TEXT", "why (recorded)")]
+        usage: "destroy cancel REQ --reason TEXT [--json]",
+        options: [OptionSpec("--reason", value: "TEXT", "why (recorded)"), .json]
     ) { invocation in
         let id = try invocation.positionals(1...1, "REQ")[0]
         guard let reason = invocation.arguments.value("--reason"), !reason.isEmpty else { throw invocation.usageError("--reason is required") }
         let installation = try invocation.installation()
-        _ = try DestructionRequests(installation).cancel(id, reason: reason)
-        invocation.console.print("Cancelled \(id); nothing was touched.")
+        let entry = try DestructionRequests(installation).cancel(id, reason: reason)
+        if invocation.json {
+            try invocation.console.json(Detail(request: entry.request, state: entry.state))
+        } else {
+            invocation.console.print("Cancelled \(id); nothing was touched.")
+        }
         return .success
     }
 

@@ -9,17 +9,19 @@ enum ReportCommands {
 
     static let list = CommandSpec(
         ["report", "list"],
-        summary: "list destruction reports in the store",
+        summary: "list destruction reports (from the catalog; the reports themselves live in the store)",
         usage: "report list [--json]",
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        let store = ReportStore(store: try invocation.installation().store)
-        let reports = try store.ids().map { try store.load($0).report }
+        let installation = try invocation.installation()
+        let store = ReportStore(store: installation.store)
+        let listed = try installation.catalog().reports()
         if invocation.json {
-            try invocation.console.json(reports.map { ["report": $0.reportID, "tenant": $0.tenant.id, "finished": $0.finished, "request": $0.request.id] })
+            try invocation.console.json(listed)
             return .success
         }
+        let reports = try listed.map { try store.load($0.id).report }
         guard !reports.isEmpty else {
             invocation.console.print("No destruction reports.")
             return .success

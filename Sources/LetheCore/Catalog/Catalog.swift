@@ -87,6 +87,31 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    // MARK: Reports
+
+    public struct ReportRow: Equatable, Sendable, Codable {
+        public let id: String
+        public let tenant: String
+        public let request: String
+        public let finished: String
+        public let sha256: String
+    }
+
+    public func addReport(_ row: ReportRow) throws {
+        try write { db in
+            try db.run("INSERT OR REPLACE INTO reports (id, tenant, request, finished, sha256) VALUES (?, ?, ?, ?, ?)",
+                       row.id, row.tenant, row.request, row.finished, row.sha256)
+        }
+    }
+
+    public func reports() throws -> [ReportRow] {
+        try read { db in
+            try db.query("SELECT id, tenant, request, finished, sha256 FROM reports ORDER BY finished, id").map {
+                ReportRow(id: $0.string(0), tenant: $0.string(1), request: $0.string(2), finished: $0.string(3), sha256: $0.string(4))
+            }
+        }
+    }
+
     // MARK: Snapshots
 
     public struct SnapshotRow: Equatable, Sendable, Codable {

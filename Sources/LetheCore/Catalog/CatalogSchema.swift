@@ -75,5 +75,14 @@ enum CatalogSchema {
                 destroyed_at TEXT NOT NULL
             );
             """),
+        Migration(id: 2, name: "destruction reports", sql: """
+            CREATE TABLE reports (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                request TEXT NOT NULL,
+                finished TEXT NOT NULL,
+                sha256 TEXT NOT NULL
+            );
+            """),
     ]
 }

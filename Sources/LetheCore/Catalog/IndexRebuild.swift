@@ -1,4 +1,5 @@
 import Foundation
+import LetheCrypto
 import LetheRepository
 import LetheStore
 
@@ -31,8 +32,12 @@ public struct IndexRebuild: Sendable {
             // Destroyed tenants stay refused: their reports are in the store.
             let reports = ReportStore(store: installation.store)
             for id in try reports.ids() {
-                let report = try reports.load(id).report
+                let stored = try reports.load(id)
+                let report = stored.report
                 try catalog.addTombstone(Catalog.Tombstone(tenant: try TenantID(report.tenant.id), report: id, destroyedAt: report.finished))
+                try catalog.addReport(Catalog.ReportRow(
+                    id: id, tenant: report.tenant.id, request: report.request.id, finished: report.finished,
+                    sha256: Hex.encode(try SHA256.hash(stored.json))))
                 result.tombstones += 1
             }
             let tenantsPrefix = try ObjectKey("tenants")

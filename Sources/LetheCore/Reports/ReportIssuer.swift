@@ -71,6 +71,8 @@ struct ReportIssuer {
             outsideReach: DestructionReport.outsideReach)
         let json = try report.canonicalBytes()
         try reports.save(reportID, json: json, signature: try signing.sign(json), html: ReportRenderer.html(report))
+        try installation.catalog().addReport(Catalog.ReportRow(
+            id: reportID, tenant: tenant, request: entry.id, finished: report.finished, sha256: Hex.encode(try SHA256.hash(json))))
         try trail.record("report.issued", tenant: try TenantID(tenant), details: [
             "report": reportID, "sha256": Hex.encode(try SHA256.hash(json)),
         ])
