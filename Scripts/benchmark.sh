@@ -8,7 +8,8 @@
 # restic, borgbackup and GNU time if missing. Release build of Lethe. Each tool gets one
 # repository per tenant (restic, borg) or one home with a repository per tenant (Lethe), and
 # runs: first backup, unchanged re-run, re-run after `--mutate 5`, full restore of every tenant.
-# Caches are warm for every tool alike (the data set fits in memory). Not a test: nothing here
+# Caches are warm for every tool alike (the data set fits in memory), and every measurement
+# starts after a `sync`, so no tool pays for another's writeback. Not a test: nothing here
 # asserts anything; the numbers go to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +50,8 @@ measure() {
     local tool=$1 phase=$2; shift 2
     local log="$work/time-$tool-$phase.log"
     local start end
+    # Start every measurement with no dirty pages left by the previous tool's writes.
+    sync
     start=$(date +%s.%N)
     /usr/bin/time -v -o "$log.rss" "$@" > "$log" 2>&1 || { echo "$tool $phase failed, see $log" >&2; cat "$log" >&2; exit 1; }
     end=$(date +%s.%N)

@@ -46,7 +46,7 @@ final class BlobWriter {
     func save(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws {
         guard !contains(id) else { return }
         if pack == nil {
-            pack = try PackWriter(keys: repository.keys, capacity: BlobWriter.packTargetSize + Chunker.maximumSize + 4096)
+            pack = try PackWriter(keys: repository.keys, store: repository.store)
         }
         let entry = try pack!.add(plaintext, id: id, type: type)
         pending[id] = entry.location
@@ -61,10 +61,9 @@ final class BlobWriter {
     func flushPack() throws {
         guard let current = pack else { return }
         pack = nil
-        let bytes = try current.finish()
-        try repository.store.put(Layout.pack(repository.tenant, current.id), bytes)
-        written.packs.append(IndexContents.PackRecord(id: current.id, size: bytes.count, entries: current.entries))
-        bytesStored += bytes.count
+        let size = try current.finish()
+        written.packs.append(IndexContents.PackRecord(id: current.id, size: size, entries: current.entries))
+        bytesStored += size
         packsWritten += 1
         FaultPoint.reach("backup.pack-written")
     }

@@ -1,7 +1,7 @@
 import LetheStore
 
 /// Reads a file or a pipe and hands out its content-defined chunks one at a time, through one
-/// reusable buffer, so memory stays at two maximum-size chunks whatever the input size.
+/// reusable buffer of a maximum-size chunk plus 4 MiB of read-ahead, whatever the input size.
 ///
 /// The buffer is owned here and freed in `deinit`; the chunk passed to `next`'s closure is
 /// valid only during the call.
@@ -15,7 +15,7 @@ public final class ChunkStream {
 
     public init(chunker: Chunker) {
         self.chunker = chunker
-        buffer = .allocate(byteCount: 2 * Chunker.maximumSize, alignment: 64)
+        buffer = .allocate(byteCount: Chunker.maximumSize + (4 << 20), alignment: 64)
     }
 
     deinit {

@@ -97,50 +97,61 @@ enum Pack {
     }
 }
 
-/// Accumulates encrypted blobs into one pack in memory, then yields the finished file.
+/// Writes one pack straight into the store as its blobs arrive, so memory holds one sealed
+/// blob at a time, not the pack. The pack becomes visible only at `finish()`; a writer
+/// released before that leaves nothing behind.
 final class PackWriter {
     let id: PackID
     private let key: SymmetricKey
     private let keys: TenantKeys
-    private(set) var bytes: [UInt8]
+    private let output: ObjectWriter
+    /// Reused for each sealed blob.
+    private var scratch: [UInt8] = []
+    private(set) var size = 0
     private(set) var entries: [PackEntry] = []
 
-    init(keys: TenantKeys, capacity: Int) throws {
+    init(keys: TenantKeys, store: ObjectStore) throws {
         id = try PackID.random()
         key = try Pack.key(pack: id, keys: keys)
         self.keys = keys
-        bytes = Pack.preamble
-        bytes.reserveCapacity(capacity)
+        output = try store.writer(for: Layout.pack(keys.tenant, id))
+        try emit(Pack.preamble)
     }
-
-    var size: Int { bytes.count }
 
     /// Encrypts `plaintext` into the pack as blob `id`.
     func add(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws -> PackEntry {
         let location = BlobLocation(
-            pack: self.id, type: type, flags: 0, offset: bytes.count,
+            pack: self.id, type: type, flags: 0, offset: size,
             sealedLength: plaintext.count + AESGCM.tagByteCount, plainLength: plaintext.count)
         let aad = Pack.blobAssociatedData(id, location, tenant: keys.tenant)
+        scratch.removeAll(keepingCapacity: true)
         try aad.withUnsafeBytes { ad in
-            try AESGCM.seal(plaintext, key: key, nonce: Pack.blobNonce(offset: location.offset), authenticating: ad, appendingTo: &bytes)
+            try AESGCM.seal(plaintext, key: key, nonce: Pack.blobNonce(offset: location.offset), authenticating: ad, appendingTo: &scratch)
         }
+        try emit(scratch)
         let entry = PackEntry(id: id, location: location)
         entries.append(entry)
         return entry
     }
 
-    /// Appends the sealed header and its length; the pack is complete.
-    func finish() throws -> [UInt8] {
+    /// Writes the sealed header and its length and commits the pack; returns its size.
+    func finish() throws -> Int {
         let header = Pack.encodeHeader(entries)
-        let start = bytes.count
-        let aad = Pack.headerAssociatedData(id, tenant: keys.tenant)
+        scratch.removeAll(keepingCapacity: true)
         try header.withUnsafeBytes { h in
-            try aad.withUnsafeBytes { ad in
-                try AESGCM.seal(h, key: key, nonce: Pack.headerNonce, authenticating: ad, appendingTo: &bytes)
+            try Pack.headerAssociatedData(id, tenant: keys.tenant).withUnsafeBytes { ad in
+                try AESGCM.seal(h, key: key, nonce: Pack.headerNonce, authenticating: ad, appendingTo: &scratch)
             }
         }
-        let length = UInt32(bytes.count - start)
-        bytes.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8 & 0xff), UInt8(length >> 16 & 0xff), UInt8(length >> 24)])
-        return bytes
+        let length = UInt32(scratch.count)
+        scratch.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8 & 0xff), UInt8(length >> 16 & 0xff), UInt8(length >> 24)])
+        try emit(scratch)
+        try output.commit()
+        return size
+    }
+
+    private func emit(_ bytes: [UInt8]) throws {
+        try output.write(bytes)
+        size += bytes.count
     }
 }

@@ -27,20 +27,16 @@ public struct LocalStore: ObjectStore {
     }
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) throws {
-        let target = path(key)
+        let writer = try self.writer(for: key)
+        try writer.write(bytes)
+        try writer.commit()
+    }
+
+    public func writer(for key: ObjectKey) throws -> ObjectWriter {
         let staging = "\(stagingDirectory)/\(stagingPrefix(key)).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-        do {
-            let file = try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            try file.write(bytes)
-            try file.sync()
-            try file.close()
-            try FileSystem.makeDirectories(FileSystem.parent(of: target))
-            try FileSystem.rename(staging, to: target)
-        } catch {
-            unlink(staging)
-            throw error
-        }
-        try FileSystem.syncDirectory(FileSystem.parent(of: target))
+        return LocalObjectWriter(
+            file: try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600),
+            staging: staging, target: path(key))
     }
 
     public func get(_ key: ObjectKey) throws -> [UInt8] {
@@ -113,5 +109,56 @@ public struct LocalStore: ObjectStore {
         where name.hasPrefix(start + "#") || name.hasPrefix(start + ".") {
             try FileSystem.removeFile("\(stagingDirectory)/\(name)")
         }
+    }
+}
+
+/// A `LocalStore` object being written: a staging file, fsynced and renamed into place at
+/// `commit()`, removed on `abort()` or if released uncommitted.
+final class LocalObjectWriter: ObjectWriter {
+    private let file: OwnedFile
+    private let staging: String
+    private let target: String
+    private var finished = false
+
+    init(file: OwnedFile, staging: String, target: String) {
+        self.file = file
+        self.staging = staging
+        self.target = target
+    }
+
+    deinit {
+        if !finished { abort() }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!finished, "write after commit or abort")
+        do {
+            try file.write(bytes)
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    func commit() throws {
+        precondition(!finished, "commit after commit or abort")
+        do {
+            try file.sync()
+            try file.close()
+            try FileSystem.makeDirectories(FileSystem.parent(of: target))
+            try FileSystem.rename(staging, to: target)
+        } catch {
+            abort()
+            throw error
+        }
+        finished = true
+        try FileSystem.syncDirectory(FileSystem.parent(of: target))
+    }
+
+    func abort() {
+        guard !finished else { return }
+        finished = true
+        try? file.close()
+        unlink(staging)
     }
 }

@@ -12,6 +12,10 @@ public protocol ObjectStore: Sendable {
     /// Stores `bytes` under `key`, replacing any object there, atomically and durably.
     func put(_ key: ObjectKey, _ bytes: [UInt8]) throws
 
+    /// Starts writing `key` piece by piece (a pack, without holding it all in memory); the
+    /// object appears, whole, only at `commit()`. An S3 backend maps this to a multipart upload.
+    func writer(for key: ObjectKey) throws -> ObjectWriter
+
     /// The whole object. Throws `ObjectNotFound` if there is none.
     func get(_ key: ObjectKey) throws -> [UInt8]
 
@@ -40,6 +44,22 @@ public protocol ObjectStore: Sendable {
 extension ObjectStore {
     public func exists(_ key: ObjectKey) throws -> Bool {
         try size(of: key) != nil
+    }
+}
+
+/// An object being written in pieces. Nothing is visible under its key until `commit()`;
+/// a writer released without `commit()` discards what it wrote.
+public protocol ObjectWriter: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Makes the object durable and visible under its key.
+    func commit() throws
+    /// Discards what was written.
+    func abort()
+}
+
+extension ObjectWriter {
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
     }
 }
 

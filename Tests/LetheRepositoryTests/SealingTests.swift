@@ -48,13 +48,14 @@ import Testing
     let fixture = try! RepositoryFixture()
 
     func writePack(_ repository: Repository, blobs: [[UInt8]]) throws -> (PackID, [PackEntry]) {
-        let writer = try PackWriter(keys: repository.keys, capacity: 1 << 20)
+        let writer = try PackWriter(keys: repository.keys, store: repository.store)
         var entries: [PackEntry] = []
         for blob in blobs {
             entries.append(try blob.withUnsafeBytes { try writer.add($0, id: try repository.keys.blobID(for: $0), type: .data) })
         }
-        try repository.store.put(Layout.pack(repository.tenant, writer.id), try writer.finish())
-        try repository.writeIndex(IndexContents(packs: [.init(id: writer.id, size: try repository.store.size(of: Layout.pack(repository.tenant, writer.id))!, entries: entries)]))
+        let size = try writer.finish()
+        #expect(try repository.store.size(of: Layout.pack(repository.tenant, writer.id)) == size)
+        try repository.writeIndex(IndexContents(packs: [.init(id: writer.id, size: size, entries: entries)]))
         return (writer.id, entries)
     }
 

@@ -74,6 +74,9 @@ public final class BackupService: @unchecked Sendable {
             defer { lock.release() }
             // A destruction may have been requested while the lock was being taken.
             try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "back up")
+            // Under the exclusive lock no one else writes for this tenant: what a crashed
+            // writer left half-written can go.
+            try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix)
             let catalog = try installation.catalog()
             try catalog.sync(repository)
             let parent = try latestSnapshot(repository, catalog: catalog)

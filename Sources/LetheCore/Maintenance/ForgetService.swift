@@ -69,6 +69,7 @@ public struct PruneService: Sendable {
         let repository = try installation.repository(for: tenant)
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "prune", clock: installation.clock)
         defer { lock.release() }
+        if !dryRun { try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix) }
         let result = try Pruner(repository: repository).run(
             maxUnusedPercent: maxUnusedPercent ?? installation.configuration.pruneMaxUnusedPercent, dryRun: dryRun)
         if !dryRun {
