@@ -66,18 +66,10 @@ public final class Exporter {
             case .file:
                 entry.size = node.size
                 try tar.begin(entry)
-                var written = 0
-                for blob in node.content {
-                    let plaintext = try repository.readBlob(blob)
-                    try tar.writeContent(plaintext)
-                    written += plaintext.count
-                }
-                guard written == node.size else {
-                    throw LetheError.integrity("\(path): snapshot lists \(node.size) bytes but its blobs hold \(written)")
-                }
+                try repository.readContent(of: node, path: path) { try tar.writeContent($0) }
                 try tar.finishContent()
                 summary.files += 1
-                summary.bytes += written
+                summary.bytes += node.size
             }
         }
     }

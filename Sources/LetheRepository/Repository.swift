@@ -140,6 +140,20 @@ public final class Repository: @unchecked Sendable {
         return (entries, size)
     }
 
+    /// Calls `body` with each piece of a file's content, in order, each authenticated as it is
+    /// read; throws if the pieces do not add up to the size the snapshot records.
+    public func readContent(of node: Node, path: String, _ body: ([UInt8]) throws -> Void) throws {
+        var total = 0
+        for blob in node.content {
+            let plaintext = try readBlob(blob)
+            try body(plaintext)
+            total += plaintext.count
+        }
+        guard total == node.size else {
+            throw IntegrityViolation(object: tenant.storePrefix, problem: "file \(path): the snapshot lists \(node.size) bytes but its blobs hold \(total)")
+        }
+    }
+
     // MARK: Trees
 
     public func loadTree(_ id: BlobID) throws -> Tree {

@@ -127,7 +127,7 @@ public final class Restorer: @unchecked Sendable {
     private func writeFiles() throws {
         let jobs = files
         let failures = FailureBox()
-        let next = Counter()
+        let next = WorkCounter()
         let workers = min(2, max(1, jobs.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while failures.first == nil, let index = next.take(below: jobs.count) {
@@ -148,15 +148,7 @@ public final class Restorer: @unchecked Sendable {
         let temporary = "\(directory)/.lethe-restore-\(UInt64.random(in: 0...UInt64.max))"
         do {
             let file = try OwnedFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            var written = 0
-            for id in node.content {
-                let plaintext = try repository.readBlob(id)
-                try file.write(plaintext)
-                written += plaintext.count
-            }
-            guard written == node.size else {
-                throw LetheError.integrity("\(path): snapshot lists \(node.size) bytes but its blobs hold \(written)")
-            }
+            try repository.readContent(of: node, path: path) { try file.write($0) }
             try applyMetadata(node, at: temporary, descriptor: file.descriptor)
             try file.close()
             try FileSystem.rename(temporary, to: path)
@@ -199,19 +191,5 @@ final class FailureBox: @unchecked Sendable {
 
     func record(_ failure: Error) {
         lock.withLock { if error == nil { error = failure } }
-    }
-}
-
-/// Hands out 0, 1, 2, … to workers.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func take(below limit: Int) -> Int? {
-        lock.withLock {
-            guard value < limit else { return nil }
-            defer { value += 1 }
-            return value
-        }
     }
 }

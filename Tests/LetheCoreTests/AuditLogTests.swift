@@ -72,3 +72,21 @@ import Testing
         #expect(try !AuditLog.verify(try log.prove(index: 1, publicKey: key), entry: entries[2], publicKey: key))
     }
 }
+
+@Suite struct AuditAppendTests {
+    let test = try! TestInstallation()
+
+    @Test func appendAfterALostFrontierOrACrashLeftoverStillSignsTheTrueRoot() throws {
+        let trail = AuditTrail(test.installation)
+        let store = test.installation.store
+        try trail.record("a", tenant: nil)
+        try store.delete(try ObjectKey("audit/frontier.json"))
+        try trail.record("b", tenant: nil)
+        // A crash after an entry was written but before its checkpoint and frontier.
+        let orphan = AuditEntry(index: 3, time: "2026-01-01T00:00:00Z", actor: "x", operation: "orphan", tenant: nil, details: [:])
+        try store.put(try ObjectKey("audit/entries/00000000000000000003"), try orphan.canonicalBytes())
+        let (entries, _) = try trail.record([AuditLog.Event("c", tenant: nil)])
+        #expect(entries[0].index == 4)
+        #expect(try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).problems.isEmpty)
+    }
+}

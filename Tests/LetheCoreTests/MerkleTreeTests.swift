@@ -72,3 +72,26 @@ import Testing
         #expect(try !MerkleTree.verifyInclusion(leaf: leaves[2], index: 2, size: 8, proof: Array(proof.dropLast()), root: root))
     }
 }
+
+@Suite struct MerkleFrontierTests {
+    @Test func frontierRootEqualsTheFullRootAtEverySize() throws {
+        var frontier = MerkleFrontier()
+        var leaves: [MerkleTree.Hash] = []
+        #expect(try frontier.root() == MerkleTree.root(leaves))
+        for index in 0..<70 {
+            let leaf = try MerkleTree.leafHash(Array("leaf \(index)".utf8))
+            leaves.append(leaf)
+            try frontier.append(leaf)
+            #expect(try frontier.root() == MerkleTree.root(leaves), "size \(index + 1)")
+            #expect(frontier.hashes.count == frontier.size.nonzeroBitCount)
+        }
+    }
+
+    @Test func frontierReproducesTheReferenceRoots() throws {
+        var frontier = MerkleFrontier()
+        for (size, entry) in MerkleTreeTests.leaves.enumerated() {
+            try frontier.append(try MerkleTree.leafHash(entry))
+            #expect(Hex.encode(try frontier.root()) == MerkleTreeTests.roots[size + 1])
+        }
+    }
+}

@@ -29,6 +29,9 @@ public final class AuditLog: @unchecked Sendable {
     static func checkpointKey(_ size: Int) -> ObjectKey { try! ObjectKey("audit/checkpoints/\(padded(size))") }
     static let entriesPrefix = try! ObjectKey("audit/entries")
     static let checkpointsPrefix = try! ObjectKey("audit/checkpoints")
+    /// The tree's right edge after the last append (derived data, never trusted for
+    /// verification: `verify` recomputes everything from the entries).
+    static let frontierKey = try! ObjectKey("audit/frontier.json")
 
     private static func padded(_ number: Int) -> String {
         let digits = String(number)
@@ -55,21 +58,41 @@ public final class AuditLog: @unchecked Sendable {
         try FileSystem.makeDirectories(home.locksDirectory)
         let lock = try FileLock.acquire("\(home.locksDirectory)/audit.lock")
         defer { withExtendedLifetime(lock) {} }
-        var leaves = try leafHashes()
+        var frontier = try currentFrontier()
         var appended: [AuditEntry] = []
         for event in events {
             let entry = AuditEntry(
-                index: leaves.count, time: time, actor: actor, operation: event.operation, tenant: event.tenant,
+                index: frontier.size, time: time, actor: actor, operation: event.operation, tenant: event.tenant,
                 details: event.details)
             let bytes = try entry.canonicalBytes()
             try store.put(AuditLog.entryKey(entry.index), bytes)
-            leaves.append(try MerkleTree.leafHash(bytes))
+            try frontier.append(try MerkleTree.leafHash(bytes))
             appended.append(entry)
         }
-        let checkpoint = try Checkpoint.sign(origin: origin, size: leaves.count, root: try MerkleTree.root(leaves), key: key.privateKey)
+        let checkpoint = try Checkpoint.sign(origin: origin, size: frontier.size, root: try frontier.root(), key: key.privateKey)
         try store.put(AuditLog.checkpointKey(checkpoint.size), Array(checkpoint.text.utf8))
+        try store.put(AuditLog.frontierKey, try JSONEncoder().encode(frontier).map { $0 })
         try FileSystem.writeAtomically(Array(checkpoint.text.utf8), to: headPath)
         return (appended, checkpoint)
+    }
+
+    /// The right edge of the tree as stored after the last append, extended by any entry a
+    /// crash wrote after it; recomputed from every entry when missing or malformed.
+    private func currentFrontier() throws -> MerkleFrontier {
+        var frontier = MerkleFrontier()
+        let lastEntryExists = { (size: Int) in size == 0 || ((try? self.store.exists(AuditLog.entryKey(size - 1))) ?? false) }
+        if let bytes = try? store.get(AuditLog.frontierKey),
+           let stored = try? JSONDecoder().decode(MerkleFrontier.self, from: Data(bytes)), stored.isWellFormed,
+           lastEntryExists(stored.size) {
+            frontier = stored
+        } else {
+            for leaf in try leafHashes() { try frontier.append(leaf) }
+            return frontier
+        }
+        while let bytes = try? store.get(AuditLog.entryKey(frontier.size)) {
+            try frontier.append(try MerkleTree.leafHash(bytes))
+        }
+        return frontier
     }
 
     private var headPath: String { "\(home.path)/audit-head" }

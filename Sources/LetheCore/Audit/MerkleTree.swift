@@ -73,3 +73,40 @@ public enum MerkleTree {
         return k
     }
 }
+
+/// The right edge of an RFC 9162 tree: the roots of its perfect subtrees, largest (leftmost)
+/// first — one per set bit of the size. Enough to append a leaf and compute the new root in
+/// O(log n) without reading the earlier leaves.
+public struct MerkleFrontier: Codable, Equatable, Sendable {
+    public private(set) var size: Int = 0
+    /// Subtree roots, left to right; the i-th covers 2^(its height) leaves.
+    public private(set) var hashes: [MerkleTree.Hash] = []
+
+    public init() {}
+
+    public mutating func append(_ leaf: MerkleTree.Hash) throws {
+        hashes.append(leaf)
+        size += 1
+        // Merge equal-height subtrees at the right edge: one merge per trailing 1-bit that
+        // the increment carried through.
+        var carried = size
+        while carried & 1 == 0 {
+            let right = hashes.removeLast()
+            let left = hashes.removeLast()
+            hashes.append(try MerkleTree.nodeHash(left, right))
+            carried >>= 1
+        }
+    }
+
+    /// MTH of the leaves appended so far.
+    public func root() throws -> MerkleTree.Hash {
+        guard var root = hashes.last else { return try SHA256.hash([]) }
+        for subtree in hashes.dropLast().reversed() {
+            root = try MerkleTree.nodeHash(subtree, root)
+        }
+        return root
+    }
+
+    /// True when the shape matches the size (one subtree per set bit).
+    var isWellFormed: Bool { hashes.count == size.nonzeroBitCount && hashes.allSatisfy { $0.count == 32 } }
+}

@@ -121,17 +121,3 @@ final class ResultSlots<T>: @unchecked Sendable {
         lock.withLock { slots.compactMap { $0 } }
     }
 }
-
-/// Hands out 0, 1, 2, … to workers.
-final class WorkCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func take(below limit: Int) -> Int? {
-        lock.withLock {
-            guard value < limit else { return nil }
-            defer { value += 1 }
-            return value
-        }
-    }
-}
