@@ -99,7 +99,8 @@ public final class BackupService: @unchecked Sendable {
 
     /// The newest snapshot, found through the catalog (just synced with the store).
     private func latestSnapshot(_ repository: Repository, catalog: Catalog) throws -> (id: SnapshotID, snapshot: Snapshot)? {
-        guard let row = try catalog.snapshots(of: repository.tenant).last, let id = SnapshotID(hex: row.id) else { return nil }
+        guard let row = try catalog.snapshots(of: repository.tenant).last else { return nil }
+        let id = try row.snapshotID()
         return (id, try repository.loadSnapshot(id))
     }
 }

@@ -43,7 +43,7 @@ public struct DestructionExecutor: Sendable {
         let tenant = try TenantID(entry.request.tenant)
         switch entry.status {
         case .completed:
-            return Outcome(request: entry, report: try ReportStore(store: installation.store).load(entry.state.report!), performed: false)
+            return Outcome(request: entry, report: try completedReport(entry), performed: false)
         case .pending:
             throw LetheError.refused("destruction request \(id) lacks approvals: it needs \(entry.request.policy.summary)")
         case .cancelled:
@@ -63,7 +63,14 @@ public struct DestructionExecutor: Sendable {
             }
             try requests.save(entry.state, id: id)
         }
-        return Outcome(request: entry, report: try ReportStore(store: installation.store).load(entry.state.report!), performed: true)
+        return Outcome(request: entry, report: try completedReport(entry), performed: true)
+    }
+
+    private func completedReport(_ entry: DestructionRequests.Entry) throws -> ReportStore.Stored {
+        guard let report = entry.state.report else {
+            throw LetheError.integrity("\(DestructionRequests.stateKey(entry.id)) says completed but names no report")
+        }
+        return try ReportStore(store: installation.store).load(report)
     }
 
     /// Checks everything once more before the first irreversible step.
@@ -123,8 +130,10 @@ public struct DestructionExecutor: Sendable {
             }
             return [:]
         case "verify":
-            let checks = try DestructionVerifier(
-                installation: installation, tenant: tenant, requestID: entry.id, evidence: entry.state.evidence!).run()
+            guard let evidence = entry.state.evidence else {
+                throw LetheError.integrity("\(DestructionRequests.stateKey(entry.id)) lost the evidence of its first step")
+            }
+            let checks = try DestructionVerifier(installation: installation, tenant: tenant, requestID: entry.id, evidence: evidence).run()
             entry.state.evidence?.checks = checks
             guard checks.allSatisfy(\.passed) else {
                 try DestructionRequests(installation).save(entry.state, id: entry.id)

@@ -29,7 +29,7 @@ public struct ExportService: Sendable {
         defer { lock.release() }
         try installation.catalog().sync(repository)
         let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
-        let snapshot = try repository.loadSnapshot(SnapshotID(hex: row.id)!)
+        let snapshot = try repository.loadSnapshot(try row.snapshotID())
         let summary = try Exporter(repository: repository).export(snapshot, to: output)
         let path = FileSystem.absolute(output)
         let failures = try DataRelease(installation).record(

@@ -17,7 +17,9 @@ struct ReportIssuer {
         let signing = try installation.signingKey()
         let trail = AuditTrail(installation)
         let log = trail.log
-        let evidence = entry.state.evidence!
+        guard let evidence = entry.state.evidence else {
+            throw LetheError.integrity("\(DestructionRequests.stateKey(entry.id)) lost the evidence of its first step")
+        }
         let leaf: AuditEntry
         if let logged = try log.entries().last(where: { $0.operation == "destroy.execute" && $0.details["request"] == entry.id }) {
             leaf = logged

@@ -20,7 +20,7 @@ public struct Listing: Sendable {
     public func list(snapshot row: Catalog.SnapshotRow, path: String?) throws -> Result {
         let tenant = try TenantID(row.tenant)
         try TenantRegistry(installation).refuseIfDestroyed(tenant)
-        var tree = BlobID(hex: row.tree)!
+        var tree = try row.treeID()
         let components = (path ?? "").split(separator: "/").map(String.init).filter { $0 != "." }
         var entries = try entriesOf(tree, tenant: tenant)
         for (position, component) in components.enumerated() {

@@ -31,7 +31,7 @@ public struct RestoreService: Sendable {
         defer { lock.release() }
         try installation.catalog().sync(repository)
         let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
-        let snapshot = try repository.loadSnapshot(SnapshotID(hex: row.id)!)
+        let snapshot = try repository.loadSnapshot(try row.snapshotID())
         let summary = try Restorer(repository: repository).restore(snapshot, options: options)
         let target = FileSystem.absolute(options.target)
         let failures = try DataRelease(installation).record(

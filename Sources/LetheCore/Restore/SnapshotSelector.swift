@@ -1,6 +1,19 @@
 import LetheRepository
 import LetheStore
 
+extension Catalog.SnapshotRow {
+    /// The row's snapshot id, or an integrity error if the catalog holds something else.
+    public func snapshotID() throws -> SnapshotID {
+        guard let id = SnapshotID(hex: id) else { throw LetheError.integrity("catalog row for snapshot \"\(id)\" is damaged; run `lethe index rebuild`") }
+        return id
+    }
+
+    public func treeID() throws -> BlobID {
+        guard let id = BlobID(hex: tree) else { throw LetheError.integrity("catalog row for snapshot \(self.id) is damaged; run `lethe index rebuild`") }
+        return id
+    }
+}
+
 /// Finds the snapshot a user means: `latest`, or a unique prefix of its id.
 public struct SnapshotSelector: Sendable {
     let installation: Installation
