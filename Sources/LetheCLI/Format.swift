@@ -1,4 +1,6 @@
 import Foundation
+import LetheCore
+import LetheStore
 
 /// How the CLI writes numbers for people.
 enum Format {
@@ -47,6 +49,3 @@ extension Invocation {
         try TenantID(arguments.positionals[index])
     }
 }
-
-import LetheCore
-import LetheStore

@@ -1,3 +1,4 @@
+import Foundation
 import LetheCore
 import LetheRepository
 import LetheStore
@@ -112,5 +113,3 @@ enum SnapshotCommands {
         return failures.isEmpty ? .success : .failure
     }
 }
-
-import Foundation

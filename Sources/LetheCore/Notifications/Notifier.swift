@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import LetheStore
 #endif
 
 /// Personal data leaving the service (a restore or an export): what the notification says.
@@ -134,5 +135,3 @@ public struct DataRelease: Sendable {
         return failures
     }
 }
-
-import LetheStore

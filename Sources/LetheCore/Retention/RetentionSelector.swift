@@ -1,4 +1,5 @@
 import Foundation
+import LetheStore
 
 /// Decides which snapshots a retention policy keeps, in restic's manner: walking from the
 /// newest, `keepLast` keeps the first n; `keepDaily`, `keepWeekly` and `keepMonthly` keep the
@@ -77,5 +78,3 @@ public enum RetentionSelector {
         return String(format: "%04d-%02d", c.year!, c.month!)
     }
 }
-
-import LetheStore
