@@ -1,7 +1,7 @@
 import Foundation
+import LetheStore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
-import LetheStore
 #endif
 
 /// Personal data leaving the service (a restore or an export): what the notification says.
