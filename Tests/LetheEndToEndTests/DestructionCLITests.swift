@@ -122,6 +122,18 @@ import Testing
         #expect(offline.status == 3)
     }
 
+    @Test func nightlyRunExecutesApprovedRequestsOnlyAfterTheirGracePeriod() throws {
+        let home = try prepared()
+        let id = try approved(home)
+        let during = try #require(try home.lethe(["nightly", "--json"], environment: at(2.5)).json() as? [String: Any])
+        #expect((during["destructionsExecuted"] as? [Any])?.isEmpty == true)
+        #expect(!home.objects("tenants/acme").isEmpty)
+        let after = try #require(try home.lethe(["nightly", "--json"], environment: at(3.5)).json() as? [String: Any])
+        #expect((after["destructionsExecuted"] as? [[String: Any]])?.first?["tenant"] as? String == "acme")
+        #expect(home.objects("tenants/acme").isEmpty)
+        #expect(home.lethe("report", "verify", "rpt-" + id.dropFirst(3)).status == 0)
+    }
+
     // MARK: Refusals (exit 4, nothing changed)
 
     @Test func requestRefusals() throws {
