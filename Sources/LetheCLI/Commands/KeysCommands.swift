@@ -16,9 +16,9 @@ enum KeysCommands {
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        let keys = try KeyAccess(home: invocation.home)
-        let status = try keys.keystore().status()
-        let publicKey = try ServiceSigningKey.loadPublic(from: keys.directory)
+        let installation = try invocation.installation()
+        let status = try installation.keystore().status()
+        let publicKey = try ServiceSigningKey.loadPublic(from: installation.keysDirectory)
         let output = Output(
             kekEpoch: status.epoch.number,
             kekEpochsPresent: status.epochsPresent.map(\.number),
@@ -27,7 +27,7 @@ enum KeysCommands {
             keystore: status.keystorePath,
             kekProvider: "file:\(status.kekLocation)",
             signingKeyFingerprint: try publicKey.fingerprint,
-            signingPublicKey: ServiceSigningKey.publicPath(in: keys.directory))
+            signingPublicKey: ServiceSigningKey.publicPath(in: installation.keysDirectory))
         if invocation.json {
             try invocation.console.json(output)
         } else {
@@ -74,18 +74,5 @@ enum KeysCommands {
         let kekProvider: String
         let signingKeyFingerprint: String
         let signingPublicKey: String
-    }
-}
-
-/// The key directory of a home, opened on demand.
-struct KeyAccess {
-    let directory: String
-
-    init(home: Home) throws {
-        directory = try home.loadConfiguration().keysDirectory
-    }
-
-    func keystore() throws -> Keystore {
-        try Keystore(directory: directory, provider: FileKEKProvider(directory: "\(directory)/kek"))
     }
 }
