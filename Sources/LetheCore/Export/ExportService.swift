@@ -22,17 +22,12 @@ public struct ExportService: Sendable {
     }
 
     public func export(tenant: TenantID, snapshot spec: String?, output: String) throws -> Result {
-        let record = try TenantRegistry(installation).record(tenant)
-        try Lifecycle(installation).requireRestoreAllowed(record)
-        let repository = try installation.repository(for: tenant)
-        let lock = try TenantLock.acquire(repository, exclusive: false, operation: "export", clock: installation.clock)
-        defer { lock.release() }
-        try installation.catalog().sync(repository)
-        let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
-        let snapshot = try repository.loadSnapshot(try row.snapshotID())
-        let summary = try Exporter(repository: repository).export(snapshot, to: output)
+        let release = DataRelease(installation)
+        let (row, summary) = try release.withSnapshot(of: tenant, spec, operation: "export") { repository, row, snapshot in
+            (row, try Exporter(repository: repository).export(snapshot, to: output))
+        }
         let path = FileSystem.absolute(output)
-        let failures = try DataRelease(installation).record(
+        let failures = try release.record(
             "export", tenant: tenant, snapshot: row.id, destination: path, files: summary.files, bytes: summary.bytes)
         return Result(
             tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, output: path, summary: summary,

@@ -1,4 +1,5 @@
 import Foundation
+import LetheRepository
 import LetheStore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -110,13 +111,28 @@ private final class WebhookOutcome: @unchecked Sendable {
     var value: String? { lock.withLock { failure } }
 }
 
-/// Records that personal data left the service: an audit entry, then the notifications, and
-/// an audit entry for every notification that failed.
+/// Personal data leaving the service (restore, export): the rules and the record around it.
 public struct DataRelease: Sendable {
     let installation: Installation
 
     public init(_ installation: Installation) {
         self.installation = installation
+    }
+
+    /// Opens `tenant`'s snapshot `spec` (nil or `latest` for the newest) for reading out, if the
+    /// lifecycle allows, under a shared lock, and runs `body` with it.
+    public func withSnapshot<T>(
+        of tenant: TenantID, _ spec: String?, operation: String,
+        _ body: (Repository, Catalog.SnapshotRow, Snapshot) throws -> T
+    ) throws -> T {
+        let record = try TenantRegistry(installation).record(tenant)
+        try Lifecycle(installation).requireRestoreAllowed(record)
+        let repository = try installation.repository(for: tenant)
+        let lock = try TenantLock.acquire(repository, exclusive: false, operation: operation, clock: installation.clock)
+        defer { lock.release() }
+        try installation.catalog().sync(repository)
+        let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
+        return try body(repository, row, try repository.loadSnapshot(try row.snapshotID()))
     }
 
     /// Returns the notification failures (already logged).

@@ -24,17 +24,12 @@ public struct RestoreService: Sendable {
 
     public func restore(tenant: TenantID, snapshot spec: String?, options: Restorer.Options) throws -> Result {
         let started = Date()
-        let record = try TenantRegistry(installation).record(tenant)
-        try Lifecycle(installation).requireRestoreAllowed(record)
-        let repository = try installation.repository(for: tenant)
-        let lock = try TenantLock.acquire(repository, exclusive: false, operation: "restore", clock: installation.clock)
-        defer { lock.release() }
-        try installation.catalog().sync(repository)
-        let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
-        let snapshot = try repository.loadSnapshot(try row.snapshotID())
-        let summary = try Restorer(repository: repository).restore(snapshot, options: options)
+        let release = DataRelease(installation)
+        let (row, summary) = try release.withSnapshot(of: tenant, spec, operation: "restore") { repository, row, snapshot in
+            (row, try Restorer(repository: repository).restore(snapshot, options: options))
+        }
         let target = FileSystem.absolute(options.target)
-        let failures = try DataRelease(installation).record(
+        let failures = try release.record(
             "restore", tenant: tenant, snapshot: row.id, destination: target + (options.subpath.map { " (path \($0))" } ?? ""),
             files: summary.files, bytes: summary.bytes)
         return Result(
