@@ -83,8 +83,9 @@ public final class Archiver {
                 rootNodes.append(try commandNode(source))
             }
         }
-        var seen = Set<String>()
-        for node in rootNodes where !seen.insert(node.name).inserted {
+        // Names are compared as bytes: "café" in NFC and in NFD are two files.
+        var seen = Set<[UInt8]>()
+        for node in rootNodes where !seen.insert(Array(node.name.utf8)).inserted {
             throw LetheError.usage("two sources put \"\(node.name)\" at the root of the snapshot; name them apart with NAME=KIND:ARG")
         }
         let rootID = try saveTree(Tree(nodes: rootNodes))
@@ -95,10 +96,13 @@ public final class Archiver {
         summary.bytesStored = writer.bytesStored
         // Snapshots order by time; a snapshot is never older than its parent, even when the
         // clock is coarse, stepped back, or fixed (LETHE_NOW in tests).
-        var time = options.time
-        if let parentTime = parent.flatMap({ Timestamp.parse($0.snapshot.time) }), time <= parentTime {
-            time = parentTime.addingTimeInterval(0.001)
+        // Times are stored to the millisecond, so the comparison is made in whole milliseconds.
+        var milliseconds = (options.time.timeIntervalSince1970 * 1000).rounded(.down)
+        if let parentTime = parent.flatMap({ Timestamp.parse($0.snapshot.time) }) {
+            milliseconds = max(milliseconds, (parentTime.timeIntervalSince1970 * 1000).rounded() + 1)
         }
+        // Half a millisecond in, so that formatting (which truncates) prints this millisecond.
+        let time = Date(timeIntervalSince1970: (milliseconds + 0.5) / 1000)
         var snapshot = Snapshot(
             tenant: repository.tenant.rawValue, time: Timestamp.formatPrecise(time), tree: rootID.hex,
             parent: parent?.id.hex, host: options.host, sources: sources.map(\.description),

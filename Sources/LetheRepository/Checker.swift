@@ -148,6 +148,9 @@ public final class Checker {
         do {
             let bytes = try repository.store.get(key)
             report.bytesRead += bytes.count
+            if !bytes.starts(with: Pack.preamble) {
+                report.errors.append("\(key): does not start with the pack marker (damaged or not a pack)")
+            }
             let packKey = try repository.packKey(pack)
             bytes.withUnsafeBytes { raw in
                 for entry in entries.sorted(by: { $0.location.offset < $1.location.offset }) {

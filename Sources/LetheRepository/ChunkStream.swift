@@ -28,6 +28,7 @@ public final class ChunkStream {
         start = 0
         end = 0
         atEnd = false
+        bytesRead = 0
     }
 
     /// Total bytes read from the current input so far.

@@ -84,6 +84,9 @@ enum Pack {
         for _ in 0..<count {
             guard let type = BlobType(rawValue: try reader.byte()) else { throw MalformedData(what: what, reason: "unknown blob type") }
             let flags = try reader.byte()
+            // Bit 0 is reserved for compression, which version 1 never writes; a reader must
+            // refuse what it does not understand rather than return the bytes as plain.
+            guard flags == 0 else { throw MalformedData(what: what, reason: "blob flags \(flags) are not understood by this version") }
             let id: BlobID = try reader.identifier()
             let offset = try reader.count()
             let sealed = try reader.count()

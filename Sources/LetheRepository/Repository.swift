@@ -89,6 +89,9 @@ public final class Repository: @unchecked Sendable {
     public func openBlob(
         _ sealed: UnsafeRawBufferPointer, id: BlobID, location: BlobLocation, packKey: SymmetricKey?
     ) throws -> [UInt8] {
+        guard location.flags == 0 else {
+            throw IntegrityViolation(object: Layout.pack(tenant, location.pack), problem: "blob \(id.short) has flags \(location.flags) this version does not understand")
+        }
         let key = try packKey ?? Pack.key(pack: location.pack, keys: keys)
         let aad = Pack.blobAssociatedData(id, location, tenant: tenant)
         do {
@@ -113,6 +116,9 @@ public final class Repository: @unchecked Sendable {
         guard let size = try store.size(of: key) else { throw IntegrityViolation(object: key, problem: "is missing") }
         let minimum = Pack.preamble.count + AESGCM.tagByteCount + 4
         guard size >= minimum else { throw IntegrityViolation(object: key, problem: "is truncated (\(size) bytes)") }
+        guard try store.get(key, range: 0..<Pack.preamble.count) == Pack.preamble else {
+            throw IntegrityViolation(object: key, problem: "does not start with the pack marker (damaged or not a pack)")
+        }
         let lengthBytes = try store.get(key, range: (size - 4)..<size)
         let length = Int(lengthBytes[0]) | Int(lengthBytes[1]) << 8 | Int(lengthBytes[2]) << 16 | Int(lengthBytes[3]) << 24
         guard length >= AESGCM.tagByteCount, length <= size - 4 - Pack.preamble.count else {

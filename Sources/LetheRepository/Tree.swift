@@ -69,8 +69,10 @@ public struct Tree: Hashable, Sendable {
         self.nodes = nodes.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
+    /// The node whose name has exactly these UTF-8 bytes. (Swift's `==` on strings treats
+    /// NFC and NFD spellings as equal; file systems do not, and neither does Lethe.)
     public func node(named name: String) -> Node? {
-        nodes.first { $0.name == name }
+        nodes.first { $0.name.utf8.elementsEqual(name.utf8) }
     }
 
     func encoded() -> [UInt8] {

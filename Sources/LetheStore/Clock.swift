@@ -57,11 +57,17 @@ public enum Timestamp {
     }
 
     /// Parses `2026-03-01T02:00:00Z`, with or without fractional seconds, or a date alone
-    /// (`2026-03-01`, taken as midnight UTC).
+    /// (`2026-03-01`, taken as midnight UTC). Anything else — a missing zone, trailing text, an
+    /// hour 25 that a lenient parser would roll over — is nil, because a misread time moves
+    /// retention and destruction decisions.
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        if let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) { return date }
-        return nil
+        let date: Date?
+        if text.utf8.count == 10 {
+            date = try? Date.ISO8601FormatStyle().year().month().day().parse(text)
+            return date.flatMap { format($0).hasPrefix(text) ? $0 : nil }
+        }
+        date = (try? Date(text, strategy: .iso8601)) ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+        // Whatever was parsed must print back as the same calendar time (rejects rolled-over fields).
+        return date.flatMap { format($0).prefix(19) == text.prefix(19) ? $0 : nil }
     }
 }

@@ -4,104 +4,162 @@ import LetheStore
 import Testing
 
 @Suite struct FileSystemTests {
-    let scratch = Scratch()
+    let directory = TestDirectory()
 
-    func mode(_ path: String) -> mode_t {
-        var info = stat()
-        stat(path, &info)
-        return info.st_mode & 0o7777
+    // MARK: writeAtomically
+
+    @Test func atomicWriteStoresExactlyTheGivenBytes() throws {
+        let path = "\(directory.path)/data"
+        let bytes = testBytes(1 << 20 + 7, seed: 1)
+        try FileSystem.writeAtomically(bytes, to: path)
+        #expect(try FileSystem.readFile(path) == bytes)
+        try FileSystem.writeAtomically([], to: "\(directory.path)/empty")
+        #expect(try FileSystem.readFile("\(directory.path)/empty") == [])
     }
 
     @Test func atomicWriteHasExactlyTheRequestedModeWhateverTheUmask() throws {
-        let old = umask(0o077)
+        // The umask is process-wide and tests run in parallel, so use the usual 022 (which
+        // other tests expect anyway) and ask for modes it would filter.
+        let old = umask(0o022)
         defer { umask(old) }
-        try FileSystem.writeAtomically(Array("x".utf8), to: "\(scratch.path)/a", mode: 0o644)
-        #expect(mode("\(scratch.path)/a") == 0o644)
-        try FileSystem.writeAtomically(Array("y".utf8), to: "\(scratch.path)/b")
-        #expect(mode("\(scratch.path)/b") == 0o600)
+        try FileSystem.writeAtomically(Array("x".utf8), to: "\(directory.path)/a", mode: 0o666)
+        try FileSystem.writeAtomically(Array("x".utf8), to: "\(directory.path)/b", mode: 0o775)
+        try FileSystem.writeAtomically(Array("y".utf8), to: "\(directory.path)/c")
+        #expect(permissions("\(directory.path)/a") == 0o666)
+        #expect(permissions("\(directory.path)/b") == 0o775)
+        #expect(permissions("\(directory.path)/c") == 0o600, "the default mode is owner-only")
     }
 
-    @Test func atomicWriteReplacesAndLeavesNoTemporaryFile() throws {
-        let path = "\(scratch.path)/file"
-        try FileSystem.writeAtomically(Array("first".utf8), to: path)
-        try FileSystem.writeAtomically(Array("second".utf8), to: path)
+    @Test func atomicWriteReplacesAnExistingFileIncludingItsMode() throws {
+        let path = "\(directory.path)/file"
+        try FileSystem.writeAtomically(Array("a much longer first version".utf8), to: path, mode: 0o644)
+        try FileSystem.writeAtomically(Array("second".utf8), to: path, mode: 0o600)
         #expect(try FileSystem.readFile(path) == Array("second".utf8))
-        #expect(try FileSystem.listDirectory(scratch.path) == ["file"])
+        #expect(permissions(path) == 0o600)
     }
 
-    @Test func atomicWriteIntoAMissingDirectoryFailsNamingThePath() throws {
-        #expect(throws: SystemError.self) {
-            try FileSystem.writeAtomically([1], to: "\(scratch.path)/missing/file")
-        }
+    @Test func atomicWriteLeavesNoTemporaryFileBehind() throws {
+        let path = "\(directory.path)/file"
+        for round in 0..<3 { try FileSystem.writeAtomically([UInt8(round)], to: path) }
+        #expect(try FileSystem.listDirectory(directory.path) == ["file"])
     }
+
+    @Test func failedAtomicWriteLeavesNothingAndNamesThePath() throws {
+        let path = "\(directory.path)/missing/file"
+        do {
+            try FileSystem.writeAtomically([1], to: path)
+            Issue.record("writing into a missing directory succeeded")
+        } catch let error as SystemError {
+            #expect(error.isNotFound)
+            #expect(error.description.contains("\(directory.path)/missing"))
+        }
+        #expect(try FileSystem.listDirectory(directory.path).isEmpty)
+    }
+
+    // MARK: readFile
 
     @Test func readFileRefusesFilesOverTheLimit() throws {
-        try FileSystem.writeAtomically([UInt8](repeating: 1, count: 100), to: "\(scratch.path)/big")
-        #expect(throws: SystemError.self) { _ = try FileSystem.readFile("\(scratch.path)/big", limit: 99) }
-        #expect(try FileSystem.readFile("\(scratch.path)/big", limit: 100).count == 100)
+        let path = "\(directory.path)/big"
+        try FileSystem.writeAtomically([UInt8](repeating: 1, count: 100), to: path)
+        do {
+            _ = try FileSystem.readFile(path, limit: 99)
+            Issue.record("a 100-byte file was read with a limit of 99")
+        } catch let error as SystemError {
+            #expect(error.code == EFBIG)
+            #expect(error.path == path)
+        }
+        #expect(try FileSystem.readFile(path, limit: 100).count == 100)
     }
 
-    @Test func requirePrivateRefusesGroupOrOtherBitsAndNamesThePath() throws {
-        let path = "\(scratch.path)/key"
-        try FileSystem.writeAtomically([1], to: path)
-        try FileSystem.requirePrivate(path)
-        for bad: mode_t in [0o640, 0o604, 0o620, 0o601] {
-            chmod(path, bad)
-            do {
-                try FileSystem.requirePrivate(path)
-                Issue.record("mode \(String(bad, radix: 8)) was accepted")
-            } catch let error as InsecurePermissions {
-                #expect(error.path == path && error.description.contains(path))
-            }
+    @Test func readFileOfAMissingFileIsNotFound() {
+        #expect(throws: SystemError.self) { _ = try FileSystem.readFile("\(directory.path)/nothing") }
+        #expect((try? FileSystem.readFile("\(directory.path)/nothing")) == nil)
+    }
+
+    // MARK: removeTree
+
+    @Test func removeTreeRemovesNestedContentWithoutFollowingLinks() throws {
+        let outside = "\(directory.path)/outside"
+        try FileSystem.makeDirectories(outside)
+        try FileSystem.writeAtomically([7], to: "\(outside)/keep")
+        let tree = "\(directory.path)/t"
+        try FileSystem.makeDirectories("\(tree)/a/b/c")
+        try FileSystem.makeDirectories("\(tree)/empty")
+        try FileSystem.writeAtomically([1], to: "\(tree)/a/b/c/f")
+        try FileSystem.writeAtomically([2], to: "\(tree)/a/.hidden")
+        #expect(symlink(outside, "\(tree)/a/link-to-dir") == 0)
+        #expect(symlink("\(outside)/keep", "\(tree)/link-to-file") == 0)
+        try FileSystem.removeTree(tree)
+        #expect(!FileSystem.exists(tree))
+        #expect(try FileSystem.readFile("\(outside)/keep") == [7], "links are removed, not followed")
+    }
+
+    @Test func removeTreeOfAMissingPathOrASingleFileSucceeds() throws {
+        try FileSystem.removeTree("\(directory.path)/never-existed")
+        try FileSystem.writeAtomically([1], to: "\(directory.path)/single")
+        try FileSystem.removeTree("\(directory.path)/single")
+        #expect(!FileSystem.exists("\(directory.path)/single"))
+    }
+
+    // MARK: overwriteAndRemove
+
+    @Test func overwriteAndRemoveZeroesTheContentBeforeUnlinking() throws {
+        let path = "\(directory.path)/kek"
+        let witness = "\(directory.path)/witness"
+        try FileSystem.writeAtomically([UInt8](repeating: 0xAB, count: 4096), to: path)
+        // A second name for the same inode shows what was written to the file's blocks.
+        #expect(link(path, witness) == 0)
+        try FileSystem.overwriteAndRemove(path)
+        #expect(!FileSystem.exists(path))
+        #expect(try FileSystem.readFile(witness) == [UInt8](repeating: 0, count: 4096))
+    }
+
+    @Test func overwriteAndRemoveOfAMissingFileSucceeds() throws {
+        let path = "\(directory.path)/gone"
+        try FileSystem.overwriteAndRemove(path)
+        #expect(!FileSystem.exists(path))
+    }
+
+    // MARK: requirePrivate
+
+    @Test(arguments: [0o640, 0o604, 0o644, 0o660, 0o606, 0o620, 0o601, 0o610] as [mode_t])
+    func requirePrivateRefusesGroupOrOtherBits(_ mode: mode_t) throws {
+        let path = "\(directory.path)/key"
+        try FileSystem.writeAtomically([1], to: path, mode: mode)
+        do {
+            try FileSystem.requirePrivate(path)
+            Issue.record("mode \(String(mode, radix: 8)) was accepted")
+        } catch let error as InsecurePermissions {
+            #expect(error.path == path)
+            #expect(error.mode == mode)
+            #expect(error.description.contains(path))
+            #expect(error.description.contains(String(mode, radix: 8)))
         }
     }
 
-    @Test func overwriteAndRemoveDeletesTheFileAndIsIdempotent() throws {
-        let path = "\(scratch.path)/kek"
-        try FileSystem.writeAtomically([UInt8](repeating: 0xAB, count: 32), to: path)
-        try FileSystem.overwriteAndRemove(path)
-        #expect(!FileSystem.exists(path))
-        try FileSystem.overwriteAndRemove(path)
+    @Test(arguments: [0o600, 0o400, 0o700] as [mode_t])
+    func requirePrivateAcceptsOwnerOnlyModes(_ mode: mode_t) throws {
+        let path = "\(directory.path)/key"
+        try FileSystem.writeAtomically([1], to: path, mode: mode)
+        #expect(throws: Never.self) { try FileSystem.requirePrivate(path) }
     }
 
-    @Test func removeTreeRemovesNestedContentAndToleratesAbsence() throws {
-        try FileSystem.makeDirectories("\(scratch.path)/t/a/b")
-        try FileSystem.writeAtomically([1], to: "\(scratch.path)/t/a/b/f")
-        symlink("/etc/passwd", "\(scratch.path)/t/link")
-        try FileSystem.removeTree("\(scratch.path)/t")
-        #expect(!FileSystem.exists("\(scratch.path)/t"))
-        #expect(FileSystem.exists("/etc/passwd"), "links are removed, not followed")
-        try FileSystem.removeTree("\(scratch.path)/t")
+    @Test func requirePrivateOfAMissingFileIsASystemError() {
+        #expect(throws: SystemError.self) { try FileSystem.requirePrivate("\(directory.path)/nothing") }
     }
 
-    @Test func diskFullErrorsSayDiskFull() {
-        let error = SystemError("write", "/srv/x", code: ENOSPC)
-        #expect(error.isDiskFull && error.description.contains("/srv/x") && error.description.hasSuffix("(disk full)"))
+    // MARK: Directories and paths
+
+    @Test func listDirectoryIsSortedByBytesAndOmitsDotEntries() throws {
+        for name in ["b", "a", "Z", "é", ".hidden"] { try FileSystem.writeAtomically([], to: "\(directory.path)/\(name)") }
+        #expect(try FileSystem.listDirectory(directory.path) == [".hidden", "Z", "a", "b", "é"])
     }
 
-    @Test func timestampsRoundTripAndDateOnlyMeansMidnightUTC() throws {
-        let date = try #require(Timestamp.parse("2026-03-01T02:00:00Z"))
-        #expect(Timestamp.format(date) == "2026-03-01T02:00:00Z")
-        #expect(Timestamp.parse(Timestamp.formatPrecise(date.addingTimeInterval(0.25)))! > date)
-        #expect(Timestamp.parse("2026-03-01") == Timestamp.parse("2026-03-01T00:00:00Z"))
-        #expect(Timestamp.parse("yesterday") == nil)
-    }
-
-    @Test func systemClockHonoursLETHE_NOWInDebugBuilds() {
-        let clock = SystemClock(environment: ["LETHE_NOW": "2030-01-01T00:00:00Z"])
-        #if DEBUG
-        #expect(clock.now() == Timestamp.parse("2030-01-01T00:00:00Z"))
-        #else
-        #expect(clock.now() < Timestamp.parse("2030-01-01T00:00:00Z")!)
-        #endif
-    }
-
-    @Test func fileLockExcludesASecondHolderUntilReleased() throws {
-        let path = "\(scratch.path)/lock"
-        var first: FileLock? = try FileLock.acquire(path)
-        #expect(try FileLock.tryAcquire(path) == nil)
-        _ = first
-        first = nil
-        #expect(try FileLock.tryAcquire(path) != nil)
+    @Test func parentAndBasenameSplitPaths() {
+        #expect(FileSystem.parent(of: "/a/b/c") == "/a/b")
+        #expect(FileSystem.parent(of: "/a") == "/")
+        #expect(FileSystem.parent(of: "a") == ".")
+        #expect(FileSystem.basename(of: "/a/b/c.db") == "c.db")
+        #expect(FileSystem.basename(of: "c.db") == "c.db")
     }
 }

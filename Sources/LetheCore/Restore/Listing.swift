@@ -25,7 +25,7 @@ public struct Listing: Sendable {
         var entries = try entriesOf(tree, tenant: tenant)
         for (position, component) in components.enumerated() {
             let shown = components[0...position].joined(separator: "/")
-            guard let entry = entries.first(where: { $0.name == component }) else {
+            guard let entry = entries.first(where: { $0.name.utf8.elementsEqual(component.utf8) }) else {
                 throw LetheError.usage("\(shown) is not in snapshot \(row.id.prefix(8))")
             }
             guard entry.kind == "directory", let subtree = entry.subtree.flatMap(BlobID.init(hex:)) else {
