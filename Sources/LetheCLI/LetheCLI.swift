@@ -50,6 +50,11 @@ public enum LetheCLI {
             console.print("lethe \(version)")
             return ExitCode.success.rawValue
         }
+        let known: Set<String> = ["--help", "-h", "--home"]
+        if let unknown = words.first(where: { $0.hasPrefix("-") && !known.contains(String($0.split(separator: "=")[0])) }) {
+            console.error("lethe: unknown option \(unknown) (see `lethe --help`)")
+            return ExitCode.usage.rawValue
+        }
         if let group = nonOptions.first {
             let members = commands.filter { $0.words.first == group }
             guard !members.isEmpty, nonOptions.count == 1 else {

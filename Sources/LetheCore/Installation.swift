@@ -38,13 +38,28 @@ public final class Installation: @unchecked Sendable {
         }
     }
 
+    /// The catalog, opened once. A catalog that is missing, or empty while the store holds
+    /// tenants or reports (lost, or replaced by hand), is rebuilt from the store first: an index
+    /// that silently lists nothing would make `backup --all` and the nightly run do nothing.
     public func catalog() throws -> Catalog {
-        try lock.withLock {
+        if let opened = lock.withLock({ openedCatalog }) { return opened }
+        if try storeHasData() {
+            let missing = !FileSystem.exists(home.catalogPath)
+            let empty = try missing || Catalog(path: home.catalogPath).isEmpty
+            if empty {
+                _ = try IndexRebuild(self).run()
+            }
+        }
+        return try lock.withLock {
             if let openedCatalog { return openedCatalog }
             let catalog = try Catalog(path: home.catalogPath)
             openedCatalog = catalog
             return catalog
         }
+    }
+
+    private func storeHasData() throws -> Bool {
+        try !store.children(of: ObjectKey("tenants")).isEmpty || !store.children(of: ObjectKey("reports")).isEmpty
     }
 
     /// Closes the catalog connection (before the file is replaced by a rebuild).

@@ -12,7 +12,8 @@ enum VerifyCommand {
             and every blob it references is indexed, every pack exists with its indexed size and an authentic
             header. With --read-data, every blob of every pack is decrypted and its keyed id recomputed.
             Objects copied in from another tenant fail authentication and are reported by name.
-            Exit code 3 when any integrity violation is found.
+            Exit code 3 when any integrity violation is found; 1 when a tenant could not be checked at all
+            (locked by a running backup, key unavailable).
             """,
         options: [OptionSpec("--read-data", "decrypt and check every blob"), .json]
     ) { invocation in
@@ -33,7 +34,7 @@ enum VerifyCommand {
         } else {
             for result in results {
                 let r = result.report
-                let status = result.isClean ? "ok" : "INTEGRITY VIOLATION"
+                let status = !result.report.isClean ? "INTEGRITY VIOLATION" : result.error != nil ? "FAILED" : "ok"
                 invocation.console.print(
                     "\(result.tenant)  \(status)  \(r.snapshots) snapshots, \(r.trees) trees, \(r.packs) packs"
                         + (readData ? ", \(r.blobsRead) blobs read (\(Format.bytes(r.bytesRead)))" : ""))
@@ -42,6 +43,8 @@ enum VerifyCommand {
                 for note in r.notes { invocation.console.print("    note: \(note)") }
             }
         }
-        return results.allSatisfy(\.isClean) ? .success : .integrity
+        // Exit 3 only for damage found; a tenant that could not be checked (busy, no key) is 1.
+        if results.contains(where: { !$0.report.isClean }) { return .integrity }
+        return results.allSatisfy(\.isClean) ? .success : .failure
     }
 }

@@ -32,6 +32,15 @@ public final class Catalog: @unchecked Sendable {
         try lock.withLock { try body(database) }
     }
 
+    /// True when the catalog indexes no tenant and no destroyed tenant.
+    public var isEmpty: Bool {
+        get throws {
+            try read { db in
+                try db.query("SELECT (SELECT count(*) FROM tenants) + (SELECT count(*) FROM tombstones)")[0].int(0) == 0
+            }
+        }
+    }
+
     // MARK: Tenants
 
     public func upsert(_ record: TenantRecord) throws {

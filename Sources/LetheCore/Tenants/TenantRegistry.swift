@@ -52,11 +52,16 @@ public struct TenantRegistry: Sendable {
         }
         let repository = try installation.repository(for: id)
         let plaintext = try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key)
+        let record: TenantRecord
         do {
-            return try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
+            record = try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
         } catch {
             throw LetheError.integrity("\(key) authenticates but is not a tenant record")
         }
+        // The store is the truth: a catalog that lost this tenant's row gets it back.
+        let catalog = try installation.catalog()
+        if try catalog.tenant(id) == nil { try catalog.upsert(record) }
+        return record
     }
 
     /// Writes the record to the store (atomically), then to the catalog.
