@@ -43,18 +43,18 @@ public final class Installation: @unchecked Sendable {
     /// that silently lists nothing would make `backup --all` and the nightly run do nothing.
     public func catalog() throws -> Catalog {
         if let opened = lock.withLock({ openedCatalog }) { return opened }
-        if try storeHasData() {
-            let missing = !FileSystem.exists(home.catalogPath)
-            let empty = try missing || Catalog(path: home.catalogPath).isEmpty
-            if empty {
-                _ = try IndexRebuild(self).run()
-            }
+        // Opened outside the lock: a rebuild needs the keystore, which takes the same lock.
+        var catalog: Catalog? = try Catalog(path: home.catalogPath)
+        // Only an empty catalog costs the store listing.
+        if try catalog!.isEmpty, try storeHasData() {
+            catalog = nil  // its connection must be gone before the file is replaced
+            _ = try IndexRebuild(self).rebuild()
+            catalog = try Catalog(path: home.catalogPath)
         }
-        return try lock.withLock {
+        return lock.withLock {
             if let openedCatalog { return openedCatalog }
-            let catalog = try Catalog(path: home.catalogPath)
             openedCatalog = catalog
-            return catalog
+            return catalog!
         }
     }
 

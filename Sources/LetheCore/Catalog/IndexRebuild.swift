@@ -23,6 +23,12 @@ public struct IndexRebuild: Sendable {
     }
 
     public func run() throws -> Result {
+        installation.closeCatalog()
+        return try rebuild()
+    }
+
+    /// The rebuild itself; the caller has no catalog connection open.
+    func rebuild() throws -> Result {
         let path = installation.home.catalogPath
         let building = path + ".rebuild"
         for suffix in ["", "-wal", "-shm"] { try FileSystem.removeFile(building + suffix) }
@@ -54,7 +60,6 @@ public struct IndexRebuild: Sendable {
             }
             try catalog.read { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         }
-        installation.closeCatalog()
         for suffix in ["-wal", "-shm"] { try FileSystem.removeFile(path + suffix) }
         try FileSystem.rename(building, to: path)
         for suffix in ["-wal", "-shm"] { try FileSystem.removeFile(building + suffix) }
