@@ -4,6 +4,7 @@
 //
 // Modules depend one way only:
 //   CLibCrypto, CSQLite        system libraries (OpenSSL 3 libcrypto, SQLite 3)
+//   CLinux                     the few Linux calls Swift cannot import (variadic prctl)
 //   LetheCrypto                thin, owned wrappers around libcrypto; the only module that imports it
 //   LetheStore                 files, atomic writes, the object store, SQLite connections
 //   LetheKeys                  KEK epochs, the tenant keystore and its ratchet, the service signing key
@@ -28,12 +29,13 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(name: "CLinux"),
         .target(name: "LetheCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "LetheStore", dependencies: ["LetheCrypto", "CSQLite"]),
         .target(name: "LetheKeys", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheRepository", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "CSQLite"]),
         .target(name: "LetheCore", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository"]),
-        .target(name: "LetheCLI", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheCore"]),
+        .target(name: "LetheCLI", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheCore", "CLinux"]),
         .executableTarget(name: "lethe", dependencies: ["LetheCLI"]),
 
         .testTarget(name: "LetheCryptoTests", dependencies: ["LetheCrypto"], resources: [.copy("Vectors")]),

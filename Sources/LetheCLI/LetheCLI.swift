@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Glibc
 import LetheCore
@@ -84,13 +85,15 @@ public enum LetheCLI {
         return text
     }
 
-    /// Key material lives in this process's memory: keep it out of core dumps, before
-    /// anything is read. And a child that closes its end of a pipe early (a notification
-    /// command that ignores its input, a `head` after `lethe … |`) must turn into a write
-    /// error Lethe reports, not a SIGPIPE that kills it mid-operation.
+    /// Key material lives in this process's memory: keep it out of core dumps and away from
+    /// other processes of the same user (ptrace, /proc/PID/mem), before anything is read.
+    /// And a child that closes its end of a pipe early (a notification command that ignores
+    /// its input, a `head` after `lethe … |`) must turn into a write error Lethe handles, not a
+    /// SIGPIPE that kills it mid-operation.
     private static func hardenProcess() {
         var limit = rlimit(rlim_cur: 0, rlim_max: 0)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &limit)
+        _ = clinux_set_not_dumpable()
         _ = signal(SIGPIPE, SIG_IGN)
     }
 }

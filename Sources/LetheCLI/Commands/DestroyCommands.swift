@@ -52,7 +52,7 @@ enum DestroyCommands {
         let id = try invocation.positionals(1...1, "REQ")[0]
         let entry = try DestructionRequests(try invocation.installation()).load(id)
         if invocation.arguments.flag("--raw") {
-            FileHandle.standardOutput.write(Data(entry.bytes))
+            invocation.console.raw(entry.bytes)
             return .success
         }
         if invocation.json {

@@ -43,8 +43,7 @@ enum ReportCommands {
         let id = try invocation.positionals(1...1, "REPORT")[0]
         let stored = try ReportStore(store: try invocation.installation().store).load(id)
         if invocation.json {
-            FileHandle.standardOutput.write(Data(stored.json))
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            invocation.console.raw(stored.json)
             return .success
         }
         let r = stored.report
@@ -131,7 +130,7 @@ enum ReportCommands {
             try FileSystem.writeAtomically(Array(html.utf8), to: FileSystem.absolute(output), mode: 0o644)
             invocation.console.print("Wrote \(output)")
         } else {
-            FileHandle.standardOutput.write(Data(html.utf8))
+            invocation.console.raw(Array(html.utf8))
         }
         return .success
     }
