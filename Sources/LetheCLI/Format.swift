@@ -1,5 +1,6 @@
 import Foundation
 import LetheCore
+import LetheCrypto
 import LetheStore
 
 /// How the CLI writes numbers for people.
@@ -47,5 +48,27 @@ extension Invocation {
     /// One tenant id from the positionals at `index`.
     func tenant(at index: Int) throws -> TenantID {
         try TenantID(arguments.positionals[index])
+    }
+}
+
+extension Invocation {
+    /// An authorizer's Ed25519 private key from a PEM file, held in wiped memory.
+    func privateKey(_ path: String) throws -> Ed25519.PrivateKey {
+        var raw = try FileSystem.readFile(path, limit: 64 << 10)
+        do {
+            return try Ed25519.PrivateKey(pemRepresentation: SecureBytes(wiping: &raw))
+        } catch let error as CryptoError {
+            throw usageError("\(path): \(error)")
+        }
+    }
+
+    /// A signature file: 64 raw bytes as `openssl pkeyutl -sign` writes them, or their base64.
+    func signature(_ path: String) throws -> [UInt8] {
+        let bytes = try FileSystem.readFile(path, limit: 4096)
+        if bytes.count != Ed25519.signatureByteCount,
+           let decoded = Data(base64Encoded: String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return Array(decoded)
+        }
+        return bytes
     }
 }

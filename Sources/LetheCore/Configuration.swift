@@ -15,12 +15,8 @@ public struct Configuration: Codable, Equatable, Sendable {
     public var storeDirectory: String
     /// Days an offboarded tenant's backups are kept for a returning client.
     public var restoreWindowDays: Int = 90
-    /// Hours between the last approval of a destruction and the earliest execution.
-    public var gracePeriodHours: Int = 24
     /// Retention of active tenants' snapshots, unless a tenant overrides it.
     public var retention: RetentionPolicy = .standard
-    /// Approvals a destruction needs.
-    public var approvalPolicy: ApprovalPolicy = .standard
     /// Who is told when personal data leaves the service (restore, export).
     public var notifications: NotificationSettings = NotificationSettings()
     /// Pack files are repacked when more than this percentage of their bytes is unused.
@@ -44,9 +40,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         keysDirectory = try c.decode(String.self, forKey: .keysDirectory)
         storeDirectory = try c.decode(String.self, forKey: .storeDirectory)
         restoreWindowDays = try c.decodeIfPresent(Int.self, forKey: .restoreWindowDays) ?? defaults.restoreWindowDays
-        gracePeriodHours = try c.decodeIfPresent(Int.self, forKey: .gracePeriodHours) ?? defaults.gracePeriodHours
         retention = try c.decodeIfPresent(RetentionPolicy.self, forKey: .retention) ?? defaults.retention
-        approvalPolicy = try c.decodeIfPresent(ApprovalPolicy.self, forKey: .approvalPolicy) ?? defaults.approvalPolicy
         notifications = try c.decodeIfPresent(NotificationSettings.self, forKey: .notifications) ?? defaults.notifications
         pruneMaxUnusedPercent = try c.decodeIfPresent(Int.self, forKey: .pruneMaxUnusedPercent) ?? defaults.pruneMaxUnusedPercent
         verifyRotationNights = try c.decodeIfPresent(Int.self, forKey: .verifyRotationNights) ?? defaults.verifyRotationNights
@@ -58,31 +52,9 @@ public struct Configuration: Codable, Equatable, Sendable {
         func bad(_ why: String) -> ConfigurationError { .invalid(path: path, reason: why) }
         guard format == Configuration.formatName else { throw bad("unknown format \"\(format)\"") }
         guard restoreWindowDays >= 0 else { throw bad("restoreWindowDays must be 0 or more") }
-        guard gracePeriodHours >= 0 else { throw bad("gracePeriodHours must be 0 or more") }
         guard (0...100).contains(pruneMaxUnusedPercent) else { throw bad("pruneMaxUnusedPercent must be 0 to 100") }
         guard verifyRotationNights >= 1 else { throw bad("verifyRotationNights must be 1 or more") }
         try retention.validate().map { throw bad($0) }
-        try approvalPolicy.validate().map { throw bad($0) }
-    }
-}
-
-/// Approvals a destruction needs: `required` distinct authorizers, of whom at least
-/// `minimumDPOs` have the DPO role. The default is the brief's: two, one of them a DPO.
-public struct ApprovalPolicy: Codable, Equatable, Sendable {
-    public var required: Int
-    public var minimumDPOs: Int
-
-    public static let standard = ApprovalPolicy(required: 2, minimumDPOs: 1)
-
-    public init(required: Int, minimumDPOs: Int) {
-        self.required = required
-        self.minimumDPOs = minimumDPOs
-    }
-
-    func validate() -> String? {
-        guard required >= 1 else { return "approvalPolicy.required must be at least 1" }
-        guard (0...required).contains(minimumDPOs) else { return "approvalPolicy.minimumDPOs must be 0 to required" }
-        return nil
     }
 }
 

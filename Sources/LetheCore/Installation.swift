@@ -16,6 +16,7 @@ public final class Installation: @unchecked Sendable {
     private let lock = NSLock()
     private var openedKeystore: Keystore?
     private var openedCatalog: Catalog?
+    private var lastHistory: AuditHistory?
 
     public init(home: Home, clock: Clock = SystemClock(), environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.home = home
@@ -27,6 +28,15 @@ public final class Installation: @unchecked Sendable {
     }
 
     public var keysDirectory: String { configuration.keysDirectory }
+
+    /// This host's anchors against rollback, in the key directory.
+    public var anchors: TrustAnchors { TrustAnchors(directory: keysDirectory) }
+
+    /// The audit history last read, reused while the log's trusted checkpoint is unchanged.
+    var cachedHistory: AuditHistory? {
+        get { lock.withLock { lastHistory } }
+        set { lock.withLock { lastHistory = newValue } }
+    }
 
     public func keystore() throws -> Keystore {
         try lock.withLock {

@@ -12,7 +12,7 @@ enum AuditCommands {
         options: [OptionSpec("--tenant", value: "TENANT", "only this tenant's entries"), .json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        var entries = try AuditTrail(try invocation.installation()).log.entries()
+        var entries = try AuditTrail(try invocation.installation()).history().entries
         if let tenant = invocation.arguments.value("--tenant") { entries = entries.filter { $0.tenant == tenant } }
         if invocation.json {
             try invocation.console.json(entries)
@@ -31,19 +31,35 @@ enum AuditCommands {
         usage: "audit verify [--json]",
         details: """
             Recomputes the RFC 9162 Merkle tree from every entry and checks each checkpoint's signature (C2SP
-            signed note, Ed25519, the service key) and root, the entries' numbering, and the last checkpoint
-            this host saw. Editing, deleting or reordering any entry is detected. Exit code 3 if not intact.
+            signed note, Ed25519, the service key) and root, the entries' numbering, the newest checkpoint
+            against the one this host anchored in its key directory, and the checkpoint inside every
+            destruction report. Editing, deleting, reordering or cutting off entries is detected. Exit code 3
+            if not intact.
             """,
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
         let installation = try invocation.installation()
-        let result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey)
+        let reports = ReportStore(store: installation.store)
+        var external: [ExternalCheckpoint] = []
+        var unreadable: [String] = []
+        for id in try reports.ids() {
+            do {
+                external.append(ExternalCheckpoint(source: "report \(id)", text: try reports.load(id).report.auditLog.checkpoint))
+            } catch {
+                unreadable.append("report \(id): \(error)")
+            }
+        }
+        var result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey, external: external)
+        result.problems += unreadable
         if invocation.json {
             try invocation.console.json(result)
         } else {
-            invocation.console.print("\(result.entries) entries, \(result.checkpoints) checkpoints: " + (result.isClean ? "intact" : "NOT INTACT"))
+            invocation.console.print(
+                "\(result.entries) entries, \(result.checkpoints) checkpoints, \(result.externalCheckpoints) report checkpoints: "
+                    + (result.isClean ? "intact" : "NOT INTACT"))
             for problem in result.problems { invocation.console.print("  \(problem)") }
+            for note in result.notes { invocation.console.print("  note: \(note)") }
         }
         return result.isClean ? .success : .integrity
     }
@@ -64,10 +80,11 @@ enum AuditCommands {
         } else {
             throw invocation.usageError("give REPORT or --index N")
         }
-        let log = AuditTrail(installation).log
         let publicKey = try installation.signingKey().publicKey
-        let proof = try log.prove(index: index, publicKey: publicKey)
-        let entry = try log.entryBytes()[index]
+        let history = try AuditTrail(installation).history()
+        guard index >= 0, index < history.size else { throw invocation.usageError("the audit log has \(history.size) entries; there is no entry \(index)") }
+        let proof = try history.prove(index: index)
+        let entry = history.bytes[index]
         let valid = try AuditLog.verify(proof, entry: entry, publicKey: publicKey)
         if invocation.json {
             try invocation.console.json(proof)

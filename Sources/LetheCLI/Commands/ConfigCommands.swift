@@ -18,15 +18,12 @@ enum ConfigCommands {
     /// The settings `config set` changes, and how.
     private static let setters: [String: @Sendable (inout Configuration, String) throws -> Void] = [
         "restoreWindowDays": { $0.restoreWindowDays = try number($1) },
-        "gracePeriodHours": { $0.gracePeriodHours = try number($1) },
         "pruneMaxUnusedPercent": { $0.pruneMaxUnusedPercent = try number($1) },
         "verifyRotationNights": { $0.verifyRotationNights = try number($1) },
         "retention.keepLast": { $0.retention.keepLast = try optionalNumber($1) },
         "retention.keepDaily": { $0.retention.keepDaily = try optionalNumber($1) },
         "retention.keepWeekly": { $0.retention.keepWeekly = try optionalNumber($1) },
         "retention.keepMonthly": { $0.retention.keepMonthly = try optionalNumber($1) },
-        "approvalPolicy.required": { $0.approvalPolicy.required = try number($1) },
-        "approvalPolicy.minimumDPOs": { $0.approvalPolicy.minimumDPOs = try number($1) },
         "notifications.command": { $0.notifications.command = $1.isEmpty ? nil : $1 },
         "notifications.webhook": { $0.notifications.webhook = $1.isEmpty ? nil : $1 },
         "metricsFile": { $0.metricsFile = $1.isEmpty ? nil : $1 },
@@ -49,6 +46,11 @@ enum ConfigCommands {
             + ".\nRetention rules take a number or `none`; text settings take \"\" to unset."
     ) { invocation in
         let words = try invocation.positionals(2...2, "KEY VALUE")
+        if ["gracePeriodHours", "approvalPolicy.required", "approvalPolicy.minimumDPOs"].contains(words[0]) {
+            throw invocation.usageError(
+                "\(words[0]) lives in the authorizer registry, so that only the authorizers can change it: "
+                    + "`lethe authorizer policy` proposes a change, and they sign it")
+        }
         guard let setter = setters[words[0]] else {
             throw invocation.usageError("unknown setting \(words[0]); settings: \(setters.keys.sorted().joined(separator: ", "))")
         }

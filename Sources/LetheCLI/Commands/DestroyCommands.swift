@@ -50,7 +50,9 @@ enum DestroyCommands {
         options: [OptionSpec("--raw", "write the request's exact bytes to standard output"), .json]
     ) { invocation in
         let id = try invocation.positionals(1...1, "REQ")[0]
-        let entry = try DestructionRequests(try invocation.installation()).load(id)
+        let requests = DestructionRequests(try invocation.installation())
+        // The raw bytes are what authorizers sign: shown as stored, before any check.
+        let entry = invocation.arguments.flag("--raw") ? try requests.load(id) : try requests.authenticated(id)
         if invocation.arguments.flag("--raw") {
             invocation.console.raw(entry.bytes)
             return .success
@@ -65,16 +67,24 @@ enum DestroyCommands {
         c.print("tenant       \(r.tenant) (\(r.tenantName))")
         c.print("reason       \(r.reason.rawValue)" + (r.note.map { " — \($0)" } ?? ""))
         c.print("requested    \(r.requested) by \(r.requester)")
-        c.print("policy       \(r.policy.summary); grace \(r.gracePeriodHours) h")
+        c.print("policy       \(r.policy.summary); grace \(r.gracePeriodHours) h; judged by authorizer registry version \(r.registry.version)")
         c.print("key          \(r.dekID) (commitment \(r.dekCommitment.prefix(16))…)")
         c.print("inventory    \(r.inventory.objectCount) objects, \(Format.bytes(r.inventory.bytes)), digest \(r.inventory.digest)")
         c.print("request hash SHA-256 \(Hex.encode(try SHA256.hash(entry.bytes)))")
         for approval in entry.state.approvals {
             c.print("approved     \(approval.time) by \(approval.authorizer) (\(approval.role.rawValue), \(approval.keyFingerprint))")
         }
-        if let after = entry.state.executableAfter { c.print("executable   after \(after)") }
-        if let cancelled = entry.state.cancelled { c.print("cancelled    \(cancelled) by \(entry.state.cancelledBy ?? "?"): \(entry.state.cancelReason ?? "")") }
-        for step in entry.state.steps { c.print("step         \(step.finished)  \(step.step)") }
+        switch entry.state.phase {
+        case .approved(let approved):
+            c.print("executable   after \(approved.executableAfter)")
+        case .cancelled(let cancellation):
+            c.print("cancelled    \(cancellation.at) by \(cancellation.by): \(cancellation.reason)")
+        case .executing(let execution), .completed(let execution, _):
+            c.print("started      \(execution.started)")
+            for step in execution.steps { c.print("step         \(step.finished)  \(step.step.rawValue)") }
+        case .pending:
+            break
+        }
         if let report = entry.state.report { c.print("report       \(report)") }
         return .success
     }
@@ -102,20 +112,9 @@ enum DestroyCommands {
         let requests = DestructionRequests(installation)
         let entry: DestructionRequests.Entry
         if let keyFile = invocation.arguments.value("--key") {
-            var raw = try FileSystem.readFile(keyFile, limit: 64 << 10)
-            let key: Ed25519.PrivateKey
-            do {
-                key = try Ed25519.PrivateKey(pemRepresentation: SecureBytes(wiping: &raw))
-            } catch let error as CryptoError {
-                throw invocation.usageError("\(keyFile): \(error)")
-            }
-            entry = try requests.approve(id, privateKey: key)
+            entry = try requests.approve(id, privateKey: try invocation.privateKey(keyFile))
         } else if let name = invocation.arguments.value("--authorizer"), let file = invocation.arguments.value("--signature") {
-            var signature = try FileSystem.readFile(file, limit: 4096)
-            if signature.count != 64, let decoded = Data(base64Encoded: String(decoding: signature, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) {
-                signature = Array(decoded)
-            }
-            entry = try requests.approve(id, authorizerName: name, signature: signature)
+            entry = try requests.approve(id, authorizerName: name, signature: try invocation.signature(file))
         } else {
             throw invocation.usageError("give --key PRIVATE.pem, or --authorizer NAME with --signature FILE")
         }
@@ -124,8 +123,8 @@ enum DestroyCommands {
             try invocation.console.json(Detail(request: entry.request, state: entry.state))
         } else {
             invocation.console.print("\(approval.authorizer) (\(approval.role.rawValue)) approved \(id).")
-            if entry.status == .approved {
-                invocation.console.print("The policy is met: executable after \(entry.state.executableAfter ?? "?") (cancellable until then).")
+            if case .approved(let approved) = entry.state.phase {
+                invocation.console.print("The policy is met: executable after \(approved.executableAfter) (cancellable until then).")
             } else {
                 invocation.console.print("Still needed: \(entry.request.policy.summary); \(entry.state.approvals.count) so far.")
             }
@@ -142,11 +141,19 @@ enum DestroyCommands {
         let id = try invocation.positionals(1...1, "REQ")[0]
         guard let reason = invocation.arguments.value("--reason"), !reason.isEmpty else { throw invocation.usageError("--reason is required") }
         let installation = try invocation.installation()
-        let entry = try DestructionRequests(installation).cancel(id, reason: reason)
+        guard let entry = try DestructionRequests(installation).cancel(id, reason: reason) else {
+            // A request the audit log never recorded: removed, and the removal logged.
+            if invocation.json {
+                try invocation.console.json(["request": id, "removed": "never recorded in the audit log"])
+            } else {
+                invocation.console.print("Removed \(id): the audit log never recorded it (an interrupted request, or one written by hand).")
+            }
+            return .success
+        }
         if invocation.json {
             try invocation.console.json(Detail(request: entry.request, state: entry.state))
         } else {
-            invocation.console.print("Cancelled \(id); nothing was touched.")
+            invocation.console.print("Cancelled \(id); nothing was touched. A cancelled request stays cancelled.")
         }
         return .success
     }
@@ -187,22 +194,45 @@ enum DestroyCommands {
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        let entries = try DestructionRequests(try invocation.installation()).list()
+        let listed = try DestructionRequests(try invocation.installation()).list()
         if invocation.json {
-            try invocation.console.json(entries.map { Detail(request: $0.request, state: $0.state) })
-            return .success
+            try invocation.console.json(listed.map(Listing.init))
+            return listed.allSatisfy(\.isReadable) ? .success : .integrity
         }
-        guard !entries.isEmpty else {
+        guard !listed.isEmpty else {
             invocation.console.print("No destruction requests.")
             return .success
         }
         var rows = [["REQUEST", "TENANT", "REASON", "STATUS", "APPROVALS", "REQUESTED", "REPORT"]]
-        for e in entries {
-            rows.append([e.id, e.request.tenant, e.request.reason.rawValue, e.status.rawValue,
-                         "\(e.state.approvals.count)/\(e.request.policy.required)", e.request.requested, e.state.report ?? "-"])
+        var damaged: [String] = []
+        for item in listed {
+            switch item {
+            case .entry(let e):
+                rows.append([e.id, e.request.tenant, e.request.reason.rawValue, e.status.rawValue,
+                             "\(e.state.approvals.count)/\(e.request.policy.required)", e.request.requested, e.state.report ?? "-"])
+            case .damaged(let id, let tenant, let problem):
+                rows.append([id, tenant ?? "?", "-", "DAMAGED", "-", "-", "-"])
+                damaged.append("\(id): \(problem)")
+            }
         }
         Format.table(rows).forEach(invocation.console.print)
-        return .success
+        for line in damaged { invocation.console.error("lethe: \(line)") }
+        return damaged.isEmpty ? .success : .integrity
+    }
+
+    /// One row of `destroy list --json`: the request and its state, or what is wrong with it.
+    struct Listing: Encodable {
+        let id: String
+        let request: DestructionRequest?
+        let state: DestructionState?
+        let problem: String?
+
+        init(_ listed: DestructionRequests.Listed) {
+            switch listed {
+            case .entry(let entry): (id, request, state, problem) = (entry.id, entry.request, entry.state, nil)
+            case .damaged(let id, _, let error): (self.id, request, state, problem) = (id, nil, nil, error.message)
+            }
+        }
     }
 
     struct Detail: Encodable {

@@ -67,39 +67,57 @@ enum ReportCommands {
 
     static let verify = CommandSpec(
         ["report", "verify"],
-        summary: "verify a report's signature, approvals and audit-log inclusion, offline if wanted",
-        usage: "report verify REPORT | --report FILE.json --signature FILE.sig --public-key FILE.pem [--json]",
+        summary: "verify a report: its signature, the request it answers, its approvals, its audit-log inclusion",
+        usage: "report verify REPORT [TRUST] | --report FILE.json --signature FILE.sig --public-key FILE.pem TRUST [--json]",
         details: """
-            With REPORT, reads the report from the store and checks it against this service's public key.
-            With files, needs nothing else: the report, its detached signature and the public key — what an
-            auditor holds. Checks the signature, each approval over the embedded request bytes, the approval
-            policy, the inclusion proof against the signed checkpoint, and the inventory digest.
-            Exit code 3 if anything does not verify. docs/auditors.md gives the same checks with openssl.
+            Checks the report's signature; that its tenant, inventory, key, policy and registry version are the
+            ones in the request bytes the authorizers signed; the authorizer registry chain it carries, from
+            version 1; each approval (a key you trust, with the role the registry gives it, signing those exact
+            bytes); the approval policy; the inclusion proof against the signed checkpoint; the inventory digest.
+            What checks it must come from outside the report, obtained out of band:
+              --public-key FILE.pem      the service's public key
+              TRUST: --authorizer FINGERPRINT (repeatable) or --authorizers FILE (one SHA256:… per line, as
+                     `lethe authorizer list` prints them), and/or --registry-genesis SHA256 (of version 1)
+            With REPORT and no TRUST, this host's own service key and anchored registry are used: a check by
+            the operator, not an independent one. Exit code 3 if anything does not verify. docs/auditors.md
+            gives the same checks with openssl.
             """,
         options: [
             OptionSpec("--report", value: "FILE", "report JSON"), OptionSpec("--signature", value: "FILE", "its .sig"),
-            OptionSpec("--public-key", value: "FILE", "the service's public key, PEM"), .json,
+            OptionSpec("--public-key", value: "FILE", "the service's public key, PEM"),
+            OptionSpec("--authorizer", value: "FINGERPRINT", repeatable: true, "an authorizer key you trust (SHA256:…)"),
+            OptionSpec("--authorizers", value: "FILE", "a file of trusted authorizer key fingerprints"),
+            OptionSpec("--registry-genesis", value: "SHA256", "the SHA-256 of authorizer registry version 1 you pinned"), .json,
         ]
     ) { invocation in
         let words = try invocation.positionals(0...1, "")
         let json: [UInt8]
         let signature: [UInt8]
-        let publicKey: Ed25519.PublicKey
+        var trust = try trustGiven(invocation)
         if let id = words.first {
             let installation = try invocation.installation()
             let stored = try ReportStore(store: installation.store).load(id)
             (json, signature) = (stored.json, stored.signature)
-            publicKey = try invocation.arguments.value("--public-key").map(loadPublicKey) ?? installation.signingKey().publicKey
+            if trust == nil {
+                let chain = try AuthorizerRegistry(installation).chain()
+                trust = ReportVerifier.Trust(
+                    serviceKey: try installation.signingKey().publicKey,
+                    authorizers: Set(chain.documents.flatMap(\.authorizers).map(\.fingerprint)), registryGenesis: chain.digests.first)
+            }
         } else {
-            guard let report = invocation.arguments.value("--report"), let sig = invocation.arguments.value("--signature"),
-                  let key = invocation.arguments.value("--public-key") else {
-                throw invocation.usageError("give REPORT, or --report, --signature and --public-key")
+            guard let report = invocation.arguments.value("--report"), let sig = invocation.arguments.value("--signature") else {
+                throw invocation.usageError("give REPORT, or --report, --signature, --public-key and what you trust")
             }
             json = try FileSystem.readFile(report, limit: 256 << 20)
             signature = try FileSystem.readFile(sig, limit: 4096)
-            publicKey = try loadPublicKey(key)
         }
-        let result = ReportVerifier.verify(json: json, signature: signature, publicKey: publicKey)
+        guard let trust else {
+            throw invocation.usageError(
+                "an independent check needs the service's public key (--public-key) and the authorizers' key fingerprints "
+                    + "(--authorizer, --authorizers) or the SHA-256 of registry version 1 (--registry-genesis), obtained out of "
+                    + "band: a report cannot vouch for the keys that check it")
+        }
+        let result = ReportVerifier.verify(json: json, signature: signature, trust: trust)
         if invocation.json {
             try invocation.console.json(result)
         } else {
@@ -107,6 +125,30 @@ enum ReportCommands {
             invocation.console.print(result.isValid ? "Report verified." : "Report does NOT verify.")
         }
         return result.isValid ? .success : .integrity
+    }
+
+    /// The trust an auditor passed on the command line, or nil if none. A public key without
+    /// any authorizer trust, or the reverse, is a usage error.
+    private static func trustGiven(_ invocation: Invocation) throws -> ReportVerifier.Trust? {
+        var fingerprints = invocation.arguments.all("--authorizer")
+        if let file = invocation.arguments.value("--authorizers") {
+            let text = String(decoding: try FileSystem.readFile(file, limit: 1 << 20), as: UTF8.self)
+            fingerprints += text.split(whereSeparator: \.isWhitespace).map(String.init).filter { $0.hasPrefix("SHA256:") }
+        }
+        for fingerprint in fingerprints where !(fingerprint.hasPrefix("SHA256:") && Hex.decode(fingerprint.dropFirst(7))?.count == 32) {
+            throw invocation.usageError("\(fingerprint) is not a key fingerprint (SHA256: and 64 hex digits)")
+        }
+        let genesis = invocation.arguments.value("--registry-genesis")
+        if let genesis, Hex.decode(genesis)?.count != 32 { throw invocation.usageError("--registry-genesis takes 64 hex digits") }
+        let keyFile = invocation.arguments.value("--public-key")
+        let pinsAuthorizers = !fingerprints.isEmpty || genesis != nil
+        guard keyFile != nil || pinsAuthorizers else { return nil }
+        guard let keyFile, pinsAuthorizers else {
+            throw invocation.usageError(
+                "give both the service's public key (--public-key) and the authorizers you trust (--authorizer, --authorizers or --registry-genesis)")
+        }
+        return ReportVerifier.Trust(
+            serviceKey: try loadPublicKey(keyFile), authorizers: fingerprints.isEmpty ? nil : Set(fingerprints), registryGenesis: genesis?.lowercased())
     }
 
     private static func loadPublicKey(_ path: String) throws -> Ed25519.PublicKey {
@@ -140,10 +182,12 @@ enum ReportCommands {
         summary: "write a report and its evidence as separate files for an auditor (see docs/auditors.md)",
         usage: "report export REPORT --output DIR",
         details: """
-            Writes REPORT.json, REPORT.sig, REPORT.html, signing-key.pub.pem, request.json (the exact bytes the
-            authorizers signed), approval-NAME.sig and approval-NAME.pub.pem for each approval, audit-entry.json
-            (the logged entry) and checkpoint.txt (the signed checkpoint). Every file is a copy of a value inside
-            the signed report, so the auditor can check each one with stock openssl.
+            Writes REPORT.json, REPORT.sig, REPORT.html, request.json (the exact bytes the authorizers signed),
+            approval-NAME.sig and approval-NAME.pub.pem for each approval, audit-entry.json (the logged entry),
+            checkpoint.txt (the signed checkpoint), inventory.txt (the lines the inventory digest is the SHA-256
+            of) and registry-vN.json (each registry version's signed document). Every file is a copy of a value
+            inside the signed report, so the auditor can check each one with stock openssl. The service's public
+            key is deliberately not among them: the auditor must hold it already, from the operator, out of band.
             """,
         options: [OptionSpec("--output", value: "DIR", "directory to write into (created if missing)")]
     ) { invocation in
@@ -161,7 +205,6 @@ enum ReportCommands {
         try write("\(id).json", stored.json)
         try write("\(id).sig", stored.signature)
         try write("\(id).html", Array(try store.html(id).utf8))
-        try write("signing-key.pub.pem", Array(report.signer.publicKey.utf8))
         guard let request = Data(base64Encoded: report.request.bytes) else { throw LetheError.integrity("\(id): request bytes are not base64") }
         try write("request.json", Array(request))
         for approval in report.approvals {
@@ -171,6 +214,11 @@ enum ReportCommands {
         }
         try write("audit-entry.json", Array(report.auditLog.entry.utf8))
         try write("checkpoint.txt", Array(report.auditLog.checkpoint.utf8))
+        try write("inventory.txt", Array(Inventory.digestInput(report.inventory.objects).utf8))
+        for (offset, envelope) in report.registry.chain.enumerated() {
+            guard let document = envelope.documentBytes else { continue }
+            try write("registry-v\(offset + 1).json", document)
+        }
         invocation.console.print("Wrote the report and its evidence to \(directory)")
         return .success
     }

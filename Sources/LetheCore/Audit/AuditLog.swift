@@ -10,18 +10,26 @@ import LetheStore
 ///
 ///     audit/entries/<index, 20 digits>       one canonical-JSON entry per leaf
 ///     audit/checkpoints/<size, 20 digits>    every signed checkpoint ever issued
+///     audit/checkpoint                       the newest of them
+///     audit/frontier.json                    the tree's right edge (derived, checked before use)
 ///
-/// Appends are serialized across processes by `<home>/locks/audit.lock`. The size and root
-/// last seen on this host are kept in `<home>/audit-head` so that a log cut short in the store
-/// (entries and checkpoints deleted together) is still detected here.
+/// Only what a signed checkpoint covers is the log. The newest checkpoint in the store is
+/// trusted only as far as it agrees with the one this host anchored in its key directory
+/// (`TrustAnchors`): older is a truncation, different at the same size is a fork, newer must be
+/// consistent with the anchor. Appends start from that trusted checkpoint: the frontier is used
+/// only if it reproduces the checkpoint's root, and entries stored past the checkpoint (a crash
+/// between writing entries and signing, or entries planted by whoever writes the store) are
+/// overwritten, never signed over. Appends on one host are serialized by `audit.lock`.
 public final class AuditLog: @unchecked Sendable {
     private let store: ObjectStore
-    private let home: Home
+    private let lockPath: String
+    private let anchors: TrustAnchors
     public let origin: String
 
-    public init(store: ObjectStore, home: Home, installationID: String) {
+    public init(store: ObjectStore, lockDirectory: String, anchors: TrustAnchors, installationID: String) {
         self.store = store
-        self.home = home
+        lockPath = "\(lockDirectory)/audit.lock"
+        self.anchors = anchors
         origin = "lethe.local/\(installationID)"
     }
 
@@ -29,8 +37,7 @@ public final class AuditLog: @unchecked Sendable {
     static func checkpointKey(_ size: Int) -> ObjectKey { try! ObjectKey("audit/checkpoints/\(padded(size))") }
     static let entriesPrefix = try! ObjectKey("audit/entries")
     static let checkpointsPrefix = try! ObjectKey("audit/checkpoints")
-    /// The tree's right edge after the last append (derived data, never trusted for
-    /// verification: `verify` recomputes everything from the entries).
+    static let latestKey = try! ObjectKey("audit/checkpoint")
     static let frontierKey = try! ObjectKey("audit/frontier.json")
 
     private static func padded(_ number: Int) -> String {
@@ -51,14 +58,17 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    /// Appends `events` as consecutive leaves and signs one checkpoint over the new tree.
-    /// Returns the appended entries and the checkpoint.
+    // MARK: Appending
+
+    /// Appends `events` as consecutive leaves and signs one checkpoint over the new tree. When
+    /// this returns, the entries, the checkpoint and this host's anchor are durable.
     @discardableResult
     public func append(_ events: [Event], actor: String, time: String, key: ServiceSigningKey) throws -> ([AuditEntry], Checkpoint) {
-        try FileSystem.makeDirectories(home.locksDirectory)
-        let lock = try FileLock.acquire("\(home.locksDirectory)/audit.lock")
+        try FileSystem.makeDirectories(FileSystem.parent(of: lockPath))
+        let lock = try FileLock.acquire(lockPath)
         defer { withExtendedLifetime(lock) {} }
-        var frontier = try currentFrontier()
+        let base = try trustedCheckpoint(publicKey: key.publicKey)
+        var frontier = try frontier(matching: base)
         var appended: [AuditEntry] = []
         for event in events {
             let entry = AuditEntry(
@@ -69,71 +79,162 @@ public final class AuditLog: @unchecked Sendable {
             try frontier.append(try MerkleTree.leafHash(bytes))
             appended.append(entry)
         }
+        FaultPoint.reach("audit.entries-written")
         let checkpoint = try Checkpoint.sign(origin: origin, size: frontier.size, root: try frontier.root(), key: key.privateKey)
-        try store.put(AuditLog.checkpointKey(checkpoint.size), Array(checkpoint.text.utf8))
+        let text = Array(checkpoint.text.utf8)
+        try store.put(AuditLog.checkpointKey(checkpoint.size), text)
+        try store.put(AuditLog.latestKey, text)
+        FaultPoint.reach("audit.checkpoint-written")
+        try anchors.setAuditHead(checkpoint)
         try store.put(AuditLog.frontierKey, try JSONEncoder().encode(frontier).map { $0 })
-        try FileSystem.writeAtomically(Array(checkpoint.text.utf8), to: headPath)
+        try discardUncommitted(from: frontier.size)
         return (appended, checkpoint)
     }
 
-    /// The right edge of the tree as stored after the last append, extended by any entry a
-    /// crash wrote after it; recomputed from every entry when missing or malformed.
-    private func currentFrontier() throws -> MerkleFrontier {
-        var frontier = MerkleFrontier()
-        let lastEntryExists = { (size: Int) in size == 0 || ((try? self.store.exists(AuditLog.entryKey(size - 1))) ?? false) }
-        if let bytes = try? store.get(AuditLog.frontierKey),
-           let stored = try? JSONDecoder().decode(MerkleFrontier.self, from: Data(bytes)), stored.isWellFormed,
-           lastEntryExists(stored.size) {
-            frontier = stored
-        } else {
-            for leaf in try leafHashes() { try frontier.append(leaf) }
-            return frontier
+    /// Removes entries stored past the tree's size: leftovers of an append that crashed before
+    /// its checkpoint. They were never part of the log.
+    private func discardUncommitted(from size: Int) throws {
+        var index = size
+        while try store.exists(AuditLog.entryKey(index)) {
+            try store.delete(AuditLog.entryKey(index))
+            index += 1
         }
-        while let bytes = try? store.get(AuditLog.entryKey(frontier.size)) {
-            try frontier.append(try MerkleTree.leafHash(bytes))
+    }
+
+    /// The frontier of the tree `checkpoint` signs: the stored one if it reproduces the signed
+    /// root, else recomputed from the entries, which must then reproduce it.
+    private func frontier(matching checkpoint: Checkpoint?) throws -> MerkleFrontier {
+        guard let checkpoint else { return MerkleFrontier() }
+        if let bytes = try? store.get(AuditLog.frontierKey),
+           let stored = try? JSONDecoder().decode(MerkleFrontier.self, from: Data(bytes)),
+           stored.isWellFormed, stored.size == checkpoint.size,
+           let root = try? stored.root(), ConstantTime.equals(root, checkpoint.root) {
+            return stored
+        }
+        var frontier = MerkleFrontier()
+        for index in 0..<checkpoint.size {
+            try frontier.append(try MerkleTree.leafHash(try entryBytes(index)))
+        }
+        guard ConstantTime.equals(try frontier.root(), checkpoint.root) else {
+            throw LetheError.integrity(
+                "audit log: the entries do not match the signed checkpoint of size \(checkpoint.size) (an entry was edited, removed or reordered)")
         }
         return frontier
     }
 
-    private var headPath: String { "\(home.path)/audit-head" }
+    // MARK: The trusted head
+
+    /// The newest checkpoint the log can be trusted to have, or nil for a log never written.
+    ///
+    /// It is the store's newest checkpoint, signed by `publicKey`, checked against this host's
+    /// anchor: a store behind the anchor, or at its size with another root, is an integrity
+    /// error; a store ahead of it (another host appended, or this one crashed before moving
+    /// the anchor) is accepted only if the anchored tree is a prefix of the new one.
+    public func trustedCheckpoint(publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
+        let anchored = try anchors.auditHead(publicKey: publicKey)
+        let stored = try newestStoredCheckpoint(publicKey: publicKey)
+        switch (stored, anchored) {
+        case (nil, nil):
+            return nil
+        case (nil, let anchor?):
+            throw LetheError.integrity(
+                "audit log: the store has no checkpoint, but this host last saw \(anchor.size) entries (the log was deleted or replaced)")
+        case (let stored?, nil):
+            return stored
+        case (let stored?, let anchor?):
+            if stored.size < anchor.size {
+                throw LetheError.integrity(
+                    "audit log: the store's newest checkpoint covers \(stored.size) entries, but this host last saw \(anchor.size) (the log was cut short)")
+            }
+            if stored.size == anchor.size {
+                guard ConstantTime.equals(stored.root, anchor.root) else {
+                    throw LetheError.integrity(
+                        "audit log: the store's checkpoint of size \(stored.size) has another root than the one this host signed (the log was rewritten)")
+                }
+                return stored
+            }
+            try requireConsistent(old: anchor, new: stored)
+            return stored
+        }
+    }
+
+    /// The newest checkpoint in the store, signature checked, or nil if there is none.
+    private func newestStoredCheckpoint(publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
+        let object: ObjectKey
+        let bytes: [UInt8]
+        if let latest = try? store.get(AuditLog.latestKey) {
+            (object, bytes) = (AuditLog.latestKey, latest)
+        } else if let last = try store.list(prefix: AuditLog.checkpointsPrefix).last {
+            // A log written before `audit/checkpoint` existed.
+            (object, bytes) = (last.key, try store.get(last.key))
+        } else {
+            return nil
+        }
+        guard let checkpoint = try Checkpoint.verify(String(decoding: bytes, as: UTF8.self), publicKey: publicKey) else {
+            throw LetheError.integrity("audit log: \(object) is not a checkpoint signed by this service's key")
+        }
+        guard checkpoint.origin == origin else {
+            throw LetheError.integrity("audit log: \(object) belongs to log \(checkpoint.origin), not \(origin)")
+        }
+        return checkpoint
+    }
+
+    /// Throws unless the tree of `old` is a prefix of the tree of `new`, both as the stored
+    /// entries compute them.
+    private func requireConsistent(old: Checkpoint, new: Checkpoint) throws {
+        var frontier = MerkleFrontier()
+        var oldRoot: MerkleTree.Hash?
+        for index in 0..<new.size {
+            if index == old.size { oldRoot = try frontier.root() }
+            try frontier.append(try MerkleTree.leafHash(try entryBytes(index)))
+        }
+        if old.size == new.size { oldRoot = try frontier.root() }
+        guard let oldRoot, ConstantTime.equals(oldRoot, old.root), ConstantTime.equals(try frontier.root(), new.root) else {
+            throw LetheError.integrity(
+                "audit log: the store's checkpoint of size \(new.size) does not extend the one of size \(old.size) this host last saw (the log was rewritten)")
+        }
+    }
 
     // MARK: Reading
 
-    /// Every entry's stored bytes, in order; throws if an index is missing.
-    public func entryBytes() throws -> [[UInt8]] {
-        let objects = try store.list(prefix: AuditLog.entriesPrefix)
-        var result: [[UInt8]] = []
-        result.reserveCapacity(objects.count)
-        for (position, object) in objects.enumerated() {
-            guard object.key == AuditLog.entryKey(position) else {
-                throw LetheError.integrity("audit log: entry \(position) is missing (found \(object.key) in its place)")
+    /// The stored bytes of entry `index`.
+    func entryBytes(_ index: Int) throws -> [UInt8] {
+        do {
+            return try store.get(AuditLog.entryKey(index))
+        } catch is ObjectNotFound {
+            throw LetheError.integrity("audit log: entry \(index) (\(AuditLog.entryKey(index))) is missing")
+        }
+    }
+
+    /// Every entry the trusted checkpoint covers, each proven to be under it (the tree is
+    /// recomputed and must reproduce the signed root). Decisions are taken from this.
+    public func history(publicKey: Ed25519.PublicKey) throws -> AuditHistory {
+        try history(under: try trustedCheckpoint(publicKey: publicKey))
+    }
+
+    /// The entries `checkpoint` covers, proven under it.
+    func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
+        guard let checkpoint else {
+            return AuditHistory(checkpoint: nil, entries: [], bytes: [], leaves: [])
+        }
+        var entries: [AuditEntry] = []
+        var bytes: [[UInt8]] = []
+        var leaves: [MerkleTree.Hash] = []
+        entries.reserveCapacity(checkpoint.size)
+        for index in 0..<checkpoint.size {
+            let stored = try entryBytes(index)
+            guard let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(stored)), entry.index == index else {
+                throw LetheError.integrity("audit log: \(AuditLog.entryKey(index)) is not audit entry \(index)")
             }
-            result.append(try store.get(object.key))
+            entries.append(entry)
+            bytes.append(stored)
+            leaves.append(try MerkleTree.leafHash(stored))
         }
-        return result
-    }
-
-    public func entries() throws -> [AuditEntry] {
-        try entryBytes().enumerated().map { position, bytes in
-            guard let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(bytes)) else {
-                throw LetheError.integrity("audit log: \(AuditLog.entryKey(position)) is not an audit entry")
-            }
-            return entry
+        guard ConstantTime.equals(try MerkleTree.root(leaves), checkpoint.root) else {
+            throw LetheError.integrity(
+                "audit log: the entries do not match the signed checkpoint of size \(checkpoint.size) (an entry was edited, removed or reordered)")
         }
-    }
-
-    func leafHashes() throws -> [MerkleTree.Hash] {
-        try entryBytes().map(MerkleTree.leafHash)
-    }
-
-    /// The newest checkpoint in the store, verified, or nil for an empty log.
-    public func latestCheckpoint(publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
-        guard let object = try store.list(prefix: AuditLog.checkpointsPrefix).last else { return nil }
-        let text = String(decoding: try store.get(object.key), as: UTF8.self)
-        guard let checkpoint = try Checkpoint.verify(text, publicKey: publicKey) else {
-            throw LetheError.integrity("audit log: \(object.key) is not a valid signed checkpoint")
-        }
-        return checkpoint
+        return AuditHistory(checkpoint: checkpoint, entries: entries, bytes: bytes, leaves: leaves)
     }
 
     // MARK: Proofs
@@ -149,16 +250,9 @@ public final class AuditLog: @unchecked Sendable {
         public let checkpoint: String
     }
 
-    /// The inclusion proof of leaf `index` in the tree of the latest checkpoint.
+    /// The inclusion proof of leaf `index` in the tree of the trusted checkpoint.
     public func prove(index: Int, publicKey: Ed25519.PublicKey) throws -> InclusionProof {
-        let leaves = try leafHashes()
-        guard let checkpoint = try latestCheckpoint(publicKey: publicKey), index < checkpoint.size, checkpoint.size <= leaves.count else {
-            throw LetheError.usage("audit log has no checkpoint covering entry \(index)")
-        }
-        let path = try MerkleTree.inclusionProof(index: index, leaves: leaves[0..<checkpoint.size])
-        return InclusionProof(
-            leafIndex: index, treeSize: checkpoint.size, leafHash: Data(leaves[index]).base64EncodedString(),
-            path: path.map { Data($0).base64EncodedString() }, checkpoint: checkpoint.text)
+        try history(publicKey: publicKey).prove(index: index)
     }
 
     /// Checks a proof against its own checkpoint and `publicKey`.
@@ -172,73 +266,42 @@ public final class AuditLog: @unchecked Sendable {
         return try MerkleTree.verifyInclusion(leaf: leaf, index: proof.leafIndex, size: proof.treeSize, proof: path, root: checkpoint.root)
     }
 
-    // MARK: Verification
+    // MARK: For verification
 
-    public struct Verification: Codable, Sendable {
-        public var entries = 0
-        public var checkpoints = 0
-        public var problems: [String] = []
-        public var isClean: Bool { problems.isEmpty }
+    /// Every stored entry key and checkpoint key, for `AuditVerifier`.
+    func storedObjects() throws -> (entries: [ObjectKey], checkpoints: [ObjectKey]) {
+        (try store.list(prefix: AuditLog.entriesPrefix).map(\.key), try store.list(prefix: AuditLog.checkpointsPrefix).map(\.key))
     }
 
-    /// Recomputes the tree from the entries and checks every checkpoint's signature and root,
-    /// the entries' own numbering, and this host's last-seen head.
-    public func verify(publicKey: Ed25519.PublicKey) throws -> Verification {
-        var result = Verification()
-        let bytes: [[UInt8]]
-        do {
-            bytes = try entryBytes()
-        } catch let error as LetheError {
-            result.problems.append(error.message)
-            return result
+    func object(_ key: ObjectKey) throws -> [UInt8] {
+        try store.get(key)
+    }
+}
+
+/// The entries of the log under its trusted checkpoint, proven, with their leaf hashes.
+public struct AuditHistory: Sendable {
+    public let checkpoint: Checkpoint?
+    public let entries: [AuditEntry]
+    /// The stored bytes of each entry (the Merkle leaves' input).
+    public let bytes: [[UInt8]]
+    let leaves: [MerkleTree.Hash]
+
+    public var size: Int { entries.count }
+
+    /// The inclusion proof of entry `index` in this tree.
+    public func prove(index: Int) throws -> AuditLog.InclusionProof {
+        guard let checkpoint, index >= 0, index < checkpoint.size else {
+            throw LetheError.usage("audit log has no checkpoint covering entry \(index)")
         }
-        result.entries = bytes.count
-        var leaves: [MerkleTree.Hash] = []
-        for (position, entryBytes) in bytes.enumerated() {
-            leaves.append(try MerkleTree.leafHash(entryBytes))
-            guard let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(entryBytes)) else {
-                result.problems.append("\(AuditLog.entryKey(position)): not an audit entry")
-                continue
-            }
-            if entry.index != position {
-                result.problems.append("\(AuditLog.entryKey(position)): says it is entry \(entry.index) (entries reordered)")
-            }
-        }
-        var roots: [Int: MerkleTree.Hash] = [:]
-        func rootOf(_ size: Int) throws -> MerkleTree.Hash {
-            if let root = roots[size] { return root }
-            let root = try MerkleTree.root(leaves[0..<size])
-            roots[size] = root
-            return root
-        }
-        for object in try store.list(prefix: AuditLog.checkpointsPrefix) {
-            result.checkpoints += 1
-            let text = String(decoding: try store.get(object.key), as: UTF8.self)
-            guard let checkpoint = try Checkpoint.verify(text, publicKey: publicKey) else {
-                result.problems.append("\(object.key): signature does not verify with the service key")
-                continue
-            }
-            guard object.key == AuditLog.checkpointKey(checkpoint.size), checkpoint.origin == origin else {
-                result.problems.append("\(object.key): names size \(checkpoint.size) of \(checkpoint.origin), not its own place")
-                continue
-            }
-            guard checkpoint.size <= leaves.count else {
-                result.problems.append("\(object.key): covers \(checkpoint.size) entries but only \(leaves.count) exist (entries deleted)")
-                continue
-            }
-            if try !ConstantTime.equals(rootOf(checkpoint.size), checkpoint.root) {
-                result.problems.append("\(object.key): root does not match the entries (an entry was edited, removed or reordered)")
-            }
-        }
-        if let head = try? FileSystem.readFile(headPath, limit: 1 << 16),
-           let checkpoint = try Checkpoint.verify(String(decoding: head, as: UTF8.self), publicKey: publicKey) {
-            if checkpoint.size > leaves.count {
-                result.problems.append("this host last saw \(checkpoint.size) entries, the store has \(leaves.count) (log truncated)")
-            } else if try !ConstantTime.equals(rootOf(checkpoint.size), checkpoint.root) {
-                result.problems.append("this host's last checkpoint (size \(checkpoint.size)) does not match the entries")
-            }
-        }
-        return result
+        let path = try MerkleTree.inclusionProof(index: index, leaves: leaves[...])
+        return AuditLog.InclusionProof(
+            leafIndex: index, treeSize: checkpoint.size, leafHash: Data(leaves[index]).base64EncodedString(),
+            path: path.map { Data($0).base64EncodedString() }, checkpoint: checkpoint.text)
+    }
+
+    /// The root of the first `size` entries (for checkpoints taken earlier).
+    func root(ofFirst size: Int) throws -> MerkleTree.Hash {
+        try MerkleTree.root(leaves[0..<size])
     }
 }
 
@@ -251,7 +314,9 @@ public struct AuditTrail: Sendable {
     }
 
     public var log: AuditLog {
-        AuditLog(store: installation.store, home: installation.home, installationID: installation.configuration.installationID)
+        AuditLog(
+            store: installation.store, lockDirectory: installation.home.locksDirectory,
+            anchors: installation.anchors, installationID: installation.configuration.installationID)
     }
 
     @discardableResult
@@ -262,6 +327,23 @@ public struct AuditTrail: Sendable {
 
     @discardableResult
     public func record(_ events: [AuditLog.Event]) throws -> ([AuditEntry], Checkpoint) {
-        try log.append(events, actor: installation.actor, time: installation.nowText, key: try installation.signingKey())
+        try record(events, time: installation.nowText)
+    }
+
+    /// Appends with a time the caller already used (a state it wrote with the same time).
+    @discardableResult
+    func record(_ events: [AuditLog.Event], time: String) throws -> ([AuditEntry], Checkpoint) {
+        try log.append(events, actor: installation.actor, time: time, key: try installation.signingKey())
+    }
+
+    /// The proven history. Reading it costs one pass over the log, so an installation keeps
+    /// the last one it read and reuses it while the trusted checkpoint stays the same.
+    public func history() throws -> AuditHistory {
+        let log = self.log
+        let checkpoint = try log.trustedCheckpoint(publicKey: try installation.signingKey().publicKey)
+        if let cached = installation.cachedHistory, cached.checkpoint == checkpoint { return cached }
+        let history = try log.history(under: checkpoint)
+        installation.cachedHistory = history
+        return history
     }
 }

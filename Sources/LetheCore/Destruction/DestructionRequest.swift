@@ -55,7 +55,7 @@ public struct Inventory: Codable, Equatable, Sendable {
         digest = Hex.encode(try SHA256.hash(Array(Inventory.digestInput(self.objects).utf8)))
     }
 
-    static func digestInput(_ objects: [InventoryItem]) -> String {
+    public static func digestInput(_ objects: [InventoryItem]) -> String {
         objects.map { "\($0.key) \($0.size) \($0.sha256)\n" }.joined()
     }
 
@@ -67,9 +67,22 @@ public struct Inventory: Codable, Equatable, Sendable {
     }
 }
 
+/// Which version of the authorizer registry a request is judged by: its number and the SHA-256
+/// of its document bytes, both inside the bytes the authorizers sign.
+public struct RegistryReference: Codable, Equatable, Sendable {
+    public var version: Int
+    public var sha256: String
+}
+
 /// A destruction request: the canonical JSON document whose exact bytes the authorizers sign.
+///
+/// Everything a decision about it rests on is inside those bytes: the tenant, the inventory
+/// (the objects, their sizes and SHA-256), the key to be revoked (its id and commitment), and
+/// the approval policy, grace period and authorizer registry version in force when it was
+/// made. An approval is a signature over all of it, so it cannot be carried over to another
+/// tenant, another set of objects or a relaxed policy.
 public struct DestructionRequest: Codable, Equatable, Sendable {
-    public static let formatName = "lethe-destruction-request-v1"
+    public static let formatName = "lethe-destruction-request-v2"
 
     public var format: String = DestructionRequest.formatName
     public var id: String
@@ -79,9 +92,12 @@ public struct DestructionRequest: Codable, Equatable, Sendable {
     public var note: String?
     public var requester: String
     public var requested: String
-    /// The approvals this request needs, as configured when it was made.
+    /// The approvals this request needs: the registry's policy when it was made.
     public var policy: ApprovalPolicy
+    /// Hours between the approval that meets the policy and the earliest execution.
     public var gracePeriodHours: Int
+    /// The registry version whose authorizers and roles judge the approvals.
+    public var registry: RegistryReference
     /// Where the objects are.
     public var store: String
     /// The tenant's key: which DEK will be revoked (never the key itself).
@@ -94,5 +110,12 @@ public struct DestructionRequest: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(self))
+    }
+
+    /// The request in `bytes`, if they are exactly the canonical form of one.
+    public static func decode(_ bytes: [UInt8]) -> DestructionRequest? {
+        guard let request = try? JSONDecoder().decode(DestructionRequest.self, from: Data(bytes)),
+              request.format == formatName, (try? request.canonicalBytes()) == bytes else { return nil }
+        return request
     }
 }

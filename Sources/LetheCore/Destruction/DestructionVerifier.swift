@@ -8,7 +8,7 @@ struct DestructionVerifier {
     let installation: Installation
     let tenant: TenantID
     let requestID: String
-    let evidence: ExecutionEvidence
+    let evidence: StartEvidence
 
     func run() throws -> [VerificationCheck] {
         [try storeIsEmpty(), try keystoreHasNoEntry(), try previousEpochIsGone(), try sampleDoesNotDecrypt(),

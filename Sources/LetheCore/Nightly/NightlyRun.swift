@@ -75,13 +75,26 @@ public struct NightlyRun: Sendable {
         summary.started = installation.nowText
         let registry = TenantRegistry(installation)
         let records = try registry.list()
+        // Which tenants a destruction request holds (open, or damaged and so possibly open):
+        // listed once, not once per tenant.
+        var heldBy: [String: String] = [:]
+        for listed in try DestructionRequests(installation).list() {
+            switch listed {
+            case .entry(let entry) where entry.status.isOpen:
+                heldBy[entry.request.tenant] = "destruction request \(entry.id) is \(entry.status.rawValue)"
+            case .damaged(let id, let tenant?, _):
+                heldBy[tenant] = "destruction request \(id) is damaged (see below)"
+            default:
+                break
+            }
+        }
 
         // 1. Backups.
         let latest = Dictionary(try installation.catalog().snapshots(of: nil).map { ($0.tenant, $0.time) }, uniquingKeysWith: { _, b in b })
         var toBackUp: [TenantID] = []
         for record in records where record.state == .active {
-            if let open = try DestructionRequests(installation).open(for: record.id) {
-                summary.skipped.append(TenantNote(tenant: record.id.rawValue, detail: "destruction request \(open.id) is \(open.status.rawValue)"))
+            if let reason = heldBy[record.id.rawValue] {
+                summary.skipped.append(TenantNote(tenant: record.id.rawValue, detail: reason))
                 continue
             }
             if !options.force, let time = latest[record.id.rawValue].flatMap(Timestamp.parse),
@@ -97,8 +110,7 @@ public struct NightlyRun: Sendable {
         }
 
         // 2. Retention and prune for active tenants.
-        for record in records where record.state == .active {
-            guard try DestructionRequests(installation).open(for: record.id) == nil else { continue }
+        for record in records where record.state == .active && heldBy[record.id.rawValue] == nil {
             do {
                 let forget = try ForgetService(installation).forget(record.id, dryRun: false)
                 summary.forgotten.append(TenantNote(tenant: record.id.rawValue, detail: "\(forget.removed) snapshots forgotten (\(forget.policy))"))
@@ -126,13 +138,30 @@ public struct NightlyRun: Sendable {
                 summary.failures.append("destruction request for \(tenant.tenant): \(error)")
             }
         }
-        for entry in try DestructionRequests(installation).list() where entry.status == .approved || entry.status == .executing {
-            if entry.status == .approved, let after = entry.state.executableAfter.flatMap(Timestamp.parse), installation.now < after {
+        for listed in try DestructionRequests(installation).list() {
+            let entry: DestructionRequests.Entry
+            switch listed {
+            case .damaged(let id, let tenant, let problem):
+                summary.failures.append("destruction \(id)" + (tenant.map { " of \($0)" } ?? "") + ": \(problem)")
+                summary.integrityViolations += 1
+                continue
+            case .entry(let listedEntry):
+                entry = listedEntry
+            }
+            switch entry.state.phase {
+            case .approved(let approved):
+                if let after = Timestamp.parse(approved.executableAfter), installation.now < after { continue }
+            case .executing:
+                break
+            default:
                 continue
             }
             do {
                 let outcome = try DestructionExecutor(installation).execute(entry.id)
                 summary.destructionsExecuted.append(TenantNote(tenant: entry.request.tenant, detail: "\(entry.id): report \(outcome.report.id)"))
+            } catch let error as LetheError where error.kind == .integrity {
+                summary.failures.append("destruction \(entry.id): \(error)")
+                summary.integrityViolations += 1
             } catch {
                 summary.failures.append("destruction \(entry.id): \(error)")
             }

@@ -1,10 +1,16 @@
 import Foundation
 
 /// The signed record of one destruction: every field of the brief, self-contained, so that an
-/// auditor can check it with the service's public key alone. The stored JSON bytes are what
-/// is signed (`<id>.sig` holds the raw Ed25519 signature).
+/// auditor holding the service's public key and the authorizers' key fingerprints (both
+/// obtained out of band) can check it without Lethe. The stored JSON bytes are what is signed
+/// (`<id>.sig` holds the raw Ed25519 signature).
+///
+/// Its claims are tied to what the authorizers signed: the request bytes are inside, and the
+/// tenant, inventory, key, policy and registry version the report states must be the ones in
+/// those bytes. The registry chain from version 1 to the version that judged the request is
+/// inside too, so the approvers' roles can be checked from the authorizers' own signatures.
 public struct DestructionReport: Codable, Equatable, Sendable {
-    public static let formatName = "lethe-destruction-report-v1"
+    public static let formatName = "lethe-destruction-report-v2"
 
     public struct Tenant: Codable, Equatable, Sendable {
         public var id: String
@@ -22,10 +28,19 @@ public struct DestructionReport: Codable, Equatable, Sendable {
         public var bytes: String
     }
 
+    /// The authorizer registry that judged the request.
+    public struct Registry: Codable, Equatable, Sendable {
+        public var version: Int
+        /// SHA-256 of that version's document bytes, as the request names it.
+        public var sha256: String
+        /// Versions 1 through `version`, as stored: documents with the authorizers' signatures.
+        public var chain: [RegistryEnvelope]
+    }
+
     public struct KeyEvidence: Codable, Equatable, Sendable {
         public var dekID: String
-        /// HMAC-SHA256(DEK, "lethe/v1/dek-commitment" ‖ 0 ‖ tenant ‖ 0 ‖ DEK id): identifies the
-        /// destroyed key without revealing it.
+        /// HMAC-SHA256(DEK, "lethe/v1/dek-commitment" ‖ 0 ‖ tenant ‖ 0 ‖ DEK id) of the keystore
+        /// entry that was revoked: identifies the destroyed key without revealing it.
         public var dekCommitment: String
         public var kekEpochBefore: Int
         public var kekEpochAfter: Int
@@ -38,9 +53,10 @@ public struct DestructionReport: Codable, Equatable, Sendable {
         public var host: String
     }
 
+    /// Which key signed the report. Its public key is deliberately not inside: a report that
+    /// carried the key to check it with would prove nothing.
     public struct Signer: Codable, Equatable, Sendable {
         public var keyFingerprint: String
-        public var publicKey: String
     }
 
     public struct AuditEvidence: Codable, Equatable, Sendable {
@@ -61,8 +77,11 @@ public struct DestructionReport: Codable, Equatable, Sendable {
     public var legalBasis: String
     public var request: Request
     public var policy: ApprovalPolicy
+    public var gracePeriodHours: Int
+    public var registry: Registry
     public var approvals: [Approval]
-    /// The public key (PEM) of each approving authorizer, so approvals verify from the report.
+    /// The public key (PEM) of each approving authorizer, copied from the registry, so that each
+    /// approval can be checked with openssl alone.
     public var approvalKeys: [String: String]
     public var method: String
     public var keyEvidence: KeyEvidence

@@ -3,42 +3,61 @@ import LetheCrypto
 import LetheKeys
 import LetheStore
 
-/// The last step of a destruction: records it in the audit log, then builds, signs and stores
-/// the report with the log entry's inclusion proof. Safe to run again after a crash: an entry
-/// already logged for the request, or a report already stored, is reused.
+/// The last step of a destruction: logs the execution, then builds, signs and stores the
+/// report with the log entry's inclusion proof, then logs the report. Safe to run again after
+/// a crash: an execution already logged, or a report already stored, is reused.
 struct ReportIssuer {
     let installation: Installation
 
-    func issue(_ entry: DestructionRequests.Entry) throws -> [String: String] {
+    func issue(_ start: DestructionRequests.Entry) throws -> DestructionRequests.Entry {
+        var entry = start
+        guard let execution = entry.state.execution else {
+            throw LetheError.integrity("destruction \(entry.id) has not started; there is nothing to report")
+        }
+        let requests = DestructionRequests(installation)
         let reportID = DestructionExecutor.reportID(for: entry.id)
-        let reports = ReportStore(store: installation.store)
-        if (try? reports.load(reportID)) != nil { return ["report": reportID] }
-
-        let signing = try installation.signingKey()
-        let trail = AuditTrail(installation)
-        let log = trail.log
-        guard let evidence = entry.state.evidence else {
-            throw LetheError.integrity("\(DestructionRequests.stateKey(entry.id)) lost the evidence of its first step")
-        }
-        let leaf: AuditEntry
-        if let logged = try log.entries().last(where: { $0.operation == "destroy.execute" && $0.details["request"] == entry.id }) {
-            leaf = logged
-        } else {
-            let checks = evidence.checks ?? []
-            (leaf, _) = try trail.record("destroy.execute", tenant: try TenantID(entry.request.tenant), details: [
-                "request": entry.id, "report": reportID, "inventoryDigest": entry.request.inventory.digest,
-                "objects": String(entry.request.inventory.objectCount), "kekEpochBefore": String(evidence.kekEpochBefore),
-                "kekEpochAfter": String(evidence.kekEpochAfter ?? 0),
+        let tenant = try TenantID(entry.request.tenant)
+        let checks = execution.checks ?? []
+        let revoked = execution.revokedCommitment ?? execution.evidence.dekCommitment
+        if !execution.executionLogged {
+            entry = try requests.transition(entry, .execute, [
+                "report": reportID, "inventoryDigest": entry.request.inventory.digest,
+                "objects": String(entry.request.inventory.objectCount), "kekEpochBefore": String(execution.evidence.kekEpochBefore),
+                "kekEpochAfter": String(execution.kekEpochAfter ?? 0), "dekCommitment": revoked,
                 "checks": "\(checks.filter(\.passed).count)/\(checks.count) passed",
-            ])
+            ]).0
         }
-        let proof = try log.prove(index: leaf.index, publicKey: signing.publicKey)
-        let authorizers = try AuthorizerRegistry(installation).all()
+        let reports = ReportStore(store: installation.store)
+        let stored: ReportStore.Stored
+        if let existing = try? reports.load(reportID) {
+            stored = existing
+        } else {
+            stored = try build(entry, reportID: reportID, revokedCommitment: revoked, checks: checks)
+        }
+        try installation.catalog().addReport(Catalog.ReportRow(
+            id: reportID, tenant: tenant.rawValue, request: entry.id, finished: stored.report.finished,
+            sha256: Hex.encode(try SHA256.hash(stored.json))))
+        return try requests.transition(entry, .reportIssued, ["report": reportID, "sha256": Hex.encode(try SHA256.hash(stored.json))]).0
+    }
+
+    private func build(
+        _ entry: DestructionRequests.Entry, reportID: String, revokedCommitment: String, checks: [VerificationCheck]
+    ) throws -> ReportStore.Stored {
+        guard let execution = entry.state.execution else { throw LetheError.integrity("destruction \(entry.id) has not started") }
+        let signing = try installation.signingKey()
+        let history = try AuditTrail(installation).history()
+        guard let leaf = history.entries.last(where: { $0.operation == DestructionState.Operation.execute.rawValue && $0.details["request"] == entry.id }) else {
+            throw LetheError.integrity("the audit log has no execution entry for \(entry.id)")
+        }
+        let proof = try history.prove(index: leaf.index)
+        let registry = AuthorizerRegistry(installation)
+        let judging = try registry.chain().document(entry.request.registry.version)
         var approvalKeys: [String: String] = [:]
         for approval in entry.state.approvals {
-            approvalKeys[approval.authorizer] = authorizers.first { $0.name == approval.authorizer }?.publicKey
+            approvalKeys[approval.authorizer] = judging?.authorizer(fingerprint: approval.keyFingerprint)?.publicKey
         }
-        let keysDirectory = installation.keysDirectory
+        let keystore = try installation.keystore()
+        let store = installation.store.location
         let tenant = entry.request.tenant
         let report = DestructionReport(
             reportID: reportID,
@@ -47,38 +66,38 @@ struct ReportIssuer {
             request: .init(
                 id: entry.id, requester: entry.request.requester, requested: entry.request.requested, note: entry.request.note,
                 sha256: Hex.encode(try SHA256.hash(entry.bytes)), bytes: Data(entry.bytes).base64EncodedString()),
-            policy: entry.request.policy, approvals: entry.state.approvals, approvalKeys: approvalKeys,
+            policy: entry.request.policy, gracePeriodHours: entry.request.gracePeriodHours,
+            registry: .init(
+                version: entry.request.registry.version, sha256: entry.request.registry.sha256,
+                chain: try registry.envelopes(through: entry.request.registry.version)),
+            approvals: entry.state.approvals, approvalKeys: approvalKeys,
             method: DestructionReport.method,
             keyEvidence: .init(
-                dekID: entry.request.dekID, dekCommitment: entry.request.dekCommitment,
-                kekEpochBefore: evidence.kekEpochBefore, kekEpochAfter: evidence.kekEpochAfter ?? 0,
-                kekProvider: "file:\(keysDirectory)/kek"),
+                dekID: execution.evidence.dekID, dekCommitment: revokedCommitment,
+                kekEpochBefore: execution.evidence.kekEpochBefore, kekEpochAfter: execution.kekEpochAfter ?? 0,
+                kekProvider: keystore.provider.location),
             inventory: entry.request.inventory,
             storageLocations: [
-                "\(installation.store.location)/tenants/\(tenant)/ (every object, deleted)",
-                "\(installation.store.location)/locks/\(tenant)/ (locks, deleted)",
-                "\(installation.store.location)/.staging/ (unfinished writes of the tenant, discarded)",
-                "\(keysDirectory)/keystore.json (DEK entry removed, keystore re-wrapped under a new KEK epoch)",
-                "\(keysDirectory)/kek/ (previous KEK epoch overwritten and deleted)",
+                "\(store)/tenants/\(tenant)/ (every object, deleted)",
+                "\(store)/locks/\(tenant)/ (locks, deleted)",
+                "\(store): unfinished writes of the tenant (discarded)",
+                "\(keystore.path) (DEK entry removed, keystore re-wrapped under a new KEK epoch)",
+                "\(keystore.provider.location) (previous KEK epoch destroyed)",
                 "\(installation.home.catalogPath) (rows purged; tombstone kept)",
                 "\(installation.home.cacheDirectory)/\(tenant) and \(installation.home.temporaryDirectory)/\(tenant) (removed)",
             ],
-            verification: evidence.checks ?? [],
-            started: entry.state.executionStarted ?? entry.request.requested, finished: installation.nowText,
+            verification: checks,
+            started: execution.started, finished: installation.nowText,
             software: .init(name: "lethe", version: Lethe.version, host: ProcessInfo.processInfo.hostName),
-            signer: .init(keyFingerprint: try signing.fingerprint, publicKey: try signing.publicKey.pemRepresentation),
+            signer: .init(keyFingerprint: try signing.fingerprint),
             auditLog: .init(
-                leafIndex: leaf.index, entry: String(decoding: try leaf.canonicalBytes(), as: UTF8.self), treeSize: proof.treeSize,
+                leafIndex: leaf.index, entry: String(decoding: history.bytes[leaf.index], as: UTF8.self), treeSize: proof.treeSize,
                 checkpoint: proof.checkpoint, inclusionProof: proof.path),
             outsideReach: DestructionReport.outsideReach)
         let json = try report.canonicalBytes()
-        try reports.save(reportID, json: json, signature: try signing.sign(json), html: ReportRenderer.html(report))
-        try installation.catalog().addReport(Catalog.ReportRow(
-            id: reportID, tenant: tenant, request: entry.id, finished: report.finished, sha256: Hex.encode(try SHA256.hash(json))))
-        try trail.record("report.issued", tenant: try TenantID(tenant), details: [
-            "report": reportID, "sha256": Hex.encode(try SHA256.hash(json)),
-        ])
-        return ["report": reportID, "auditLeaf": String(leaf.index)]
+        let signature = try signing.sign(json)
+        try ReportStore(store: installation.store).save(reportID, json: json, signature: signature, html: ReportRenderer.html(report))
+        return ReportStore.Stored(id: reportID, json: json, signature: signature, report: report)
     }
 }
 

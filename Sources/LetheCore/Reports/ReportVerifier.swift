@@ -1,52 +1,91 @@
 import Foundation
 import LetheCrypto
 
-/// Checks a destruction report with nothing but its bytes, its signature and the service's
-/// public key: the signature, the approvals inside it, and its inclusion in the audit log.
+/// Checks a destruction report with nothing but its bytes, its signature, and what the
+/// auditor trusts independently of it: the service's public key and the authorizers' key
+/// fingerprints (or the SHA-256 of the registry's version 1), obtained out of band. A report
+/// is never trusted to say which keys should check it.
 public enum ReportVerifier {
+    /// What the auditor brings.
+    public struct Trust: Sendable {
+        public let serviceKey: Ed25519.PublicKey
+        /// Key fingerprints (`SHA256:<hex>`) of the authorizers the auditor knows; only
+        /// approvals by these keys count. Nil trusts the registry chain from its version 1.
+        public let authorizers: Set<String>?
+        /// SHA-256 (hex) of registry version 1, if the auditor pinned it.
+        public let registryGenesis: String?
+
+        public init(serviceKey: Ed25519.PublicKey, authorizers: Set<String>?, registryGenesis: String?) {
+            self.serviceKey = serviceKey
+            self.authorizers = authorizers
+            self.registryGenesis = registryGenesis
+        }
+    }
+
     public struct Result: Codable, Sendable {
         public var checks: [VerificationCheck] = []
         public var isValid: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
     }
 
-    public static func verify(json: [UInt8], signature: [UInt8], publicKey: Ed25519.PublicKey) -> Result {
+    public static func verify(json: [UInt8], signature: [UInt8], trust: Trust) -> Result {
         var result = Result()
         func add(_ check: String, _ passed: Bool, _ detail: String) {
             result.checks.append(VerificationCheck(check: check, passed: passed, detail: detail))
         }
-        let fingerprint = (try? publicKey.fingerprint) ?? "?"
-        let signed = publicKey.isValidSignature(signature, for: json)
+        let fingerprint = (try? trust.serviceKey.fingerprint) ?? "?"
+        let signed = trust.serviceKey.isValidSignature(signature, for: json)
         add("report signature", signed, signed ? "valid Ed25519 signature by \(fingerprint)" : "does not verify with \(fingerprint)")
         guard let report = try? JSONDecoder().decode(DestructionReport.self, from: Data(json)),
               report.format == DestructionReport.formatName else {
             add("report format", false, "not a \(DestructionReport.formatName) document")
             return result
         }
-        add("signer", report.signer.keyFingerprint == fingerprint,
-            "the report names signer \(report.signer.keyFingerprint)")
+        add("signer", report.signer.keyFingerprint == fingerprint, "the report names signer \(report.signer.keyFingerprint)")
 
-        // The request bytes and each approval's signature over them.
-        if let bytes = Data(base64Encoded: report.request.bytes).map(Array.init),
-           let digest = try? SHA256.hash(bytes), Hex.encode(digest) == report.request.sha256 {
-            for approval in report.approvals {
-                let ok = (report.approvalKeys[approval.authorizer]).flatMap { pem in try? Ed25519.PublicKey(pemRepresentation: pem) }
-                    .map { key in
-                        (try? key.fingerprint) == approval.keyFingerprint
-                            && key.isValidSignature(Array(Data(base64Encoded: approval.signature) ?? Data()), for: bytes)
-                    } ?? false
-                add("approval by \(approval.authorizer)", ok,
-                    ok ? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the request bytes" : "signature or key does not match")
-            }
-            let policy = report.policy.isSatisfied(by: report.approvals)
-            add("approval policy", policy, report.policy.summary)
-        } else {
-            add("request bytes", false, "the embedded request does not match its SHA-256")
+        // What the authorizers signed, and whether the report says the same.
+        guard let bytes = Data(base64Encoded: report.request.bytes).map(Array.init),
+              let digest = try? SHA256.hash(bytes), Hex.encode(digest) == report.request.sha256,
+              let request = DestructionRequest.decode(bytes) else {
+            add("request bytes", false, "the embedded request is not a canonical request matching its SHA-256")
+            return result
         }
+        let mismatches = claimMismatches(report, request: request)
+        add("report matches the signed request", mismatches.isEmpty,
+            mismatches.isEmpty ? "tenant, reason, policy, registry version, key and inventory are the request's"
+                : "differs in: " + mismatches.joined(separator: ", "))
+
+        // The registry version that judged the request, from version 1.
+        let judging = registryVersion(report, request: request, trust: trust, add: add)
+
+        // Each approval: a pinned key, of the judging version, with its role, over the bytes.
+        var approvers: [Authorizer] = []
+        for approval in report.approvals {
+            var problem: String?
+            let authorizer = judging?.authorizer(fingerprint: approval.keyFingerprint)
+            if let pinned = trust.authorizers, !pinned.contains(approval.keyFingerprint) {
+                problem = "key \(approval.keyFingerprint) is not one of the authorizer keys you hold"
+            } else if judging == nil {
+                problem = "no verified registry to judge it by"
+            } else if authorizer == nil || authorizer?.isActive != true {
+                problem = "key \(approval.keyFingerprint) is not an active authorizer of registry version \(request.registry.version)"
+            } else if authorizer?.role != approval.role || authorizer?.name != approval.authorizer {
+                problem = "the registry gives this key the name \(authorizer!.name) and role \(authorizer!.role.rawValue)"
+            } else if !(((try? authorizer!.key()).map { key in
+                Data(base64Encoded: approval.signature).map { key.isValidSignature(Array($0), for: bytes) } ?? false
+            }) ?? false) {
+                problem = "the signature does not verify over the request bytes"
+            }
+            if problem == nil, let authorizer { approvers.append(authorizer) }
+            add("approval by \(approval.authorizer)", problem == nil,
+                problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the request bytes")
+        }
+        let policy = request.policy.isSatisfied(by: approvers)
+        add("approval policy", policy, "\(request.policy.summary); \(Set(approvers.map(\.fingerprint)).count) verified approvals")
 
         // Inclusion in the audit log.
         let audit = report.auditLog
         let entry = Array(audit.entry.utf8)
-        let checkpoint = (try? Checkpoint.verify(audit.checkpoint, publicKey: publicKey)) ?? nil
+        let checkpoint = (try? Checkpoint.verify(audit.checkpoint, publicKey: trust.serviceKey)) ?? nil
         if let checkpoint, checkpoint.size == audit.treeSize, let leaf = try? MerkleTree.leafHash(entry) {
             let path = audit.inclusionProof.compactMap { Data(base64Encoded: $0).map(Array.init) }
             let included = path.count == audit.inclusionProof.count
@@ -55,20 +94,62 @@ public enum ReportVerifier {
                 included ? "entry \(audit.leafIndex) is in the signed tree of size \(audit.treeSize)" : "the inclusion proof does not lead to the checkpoint")
             var logged = false
             if let logEntry = try? JSONDecoder().decode(AuditEntry.self, from: Data(entry)) {
-                let namesRequest = logEntry.details["request"] == report.request.id
-                let namesInventory = logEntry.details["inventoryDigest"] == report.inventory.digest
-                logged = logEntry.operation == "destroy.execute" && logEntry.tenant == report.tenant.id
-                    && namesRequest && namesInventory && logEntry.index == audit.leafIndex
+                logged = logEntry.operation == DestructionState.Operation.execute.rawValue && logEntry.tenant == request.tenant
+                    && logEntry.details["request"] == request.id && logEntry.details["inventoryDigest"] == request.inventory.digest
+                    && logEntry.details["report"] == report.reportID && logEntry.details["dekCommitment"] == report.keyEvidence.dekCommitment
+                    && logEntry.index == audit.leafIndex
             }
-            add("audit entry matches", logged, "the logged entry names this tenant, request and inventory digest")
+            add("audit entry matches", logged, "the logged entry names this tenant, request, report, inventory digest and key")
         } else {
             add("audit checkpoint", false, "the checkpoint is not signed by this key or does not match the tree size")
         }
 
         let checksPassed = report.verification.allSatisfy(\.passed) && !report.verification.isEmpty
         add("destruction checks", checksPassed, "\(report.verification.filter(\.passed).count) of \(report.verification.count) recorded checks passed")
-        let inventory = (try? Inventory(objects: report.inventory.objects)).map { $0.digest == report.inventory.digest } ?? false
+        let inventory = (try? Inventory(objects: report.inventory.objects)).map { $0 == report.inventory } ?? false
         add("inventory digest", inventory, "\(report.inventory.objectCount) objects, \(report.inventory.bytes) bytes, digest \(report.inventory.digest.prefix(16))…")
         return result
+    }
+
+    /// The fields where the report says something other than the request bytes.
+    static func claimMismatches(_ report: DestructionReport, request: DestructionRequest) -> [String] {
+        var differ: [String] = []
+        if report.request.id != request.id { differ.append("request id") }
+        if report.tenant.id != request.tenant || report.tenant.name != request.tenantName { differ.append("tenant") }
+        if report.reason != request.reason { differ.append("reason") }
+        if report.request.requester != request.requester || report.request.requested != request.requested { differ.append("requester") }
+        if report.policy != request.policy || report.gracePeriodHours != request.gracePeriodHours { differ.append("policy") }
+        if report.registry.version != request.registry.version || report.registry.sha256 != request.registry.sha256 {
+            differ.append("registry version")
+        }
+        if report.keyEvidence.dekID != request.dekID || report.keyEvidence.dekCommitment != request.dekCommitment {
+            differ.append("key (the revoked key is not the one requested)")
+        }
+        if report.inventory != request.inventory { differ.append("inventory") }
+        return differ
+    }
+
+    /// Verifies the embedded chain and returns the version that judged the request.
+    private static func registryVersion(
+        _ report: DestructionReport, request: DestructionRequest, trust: Trust, add: (String, Bool, String) -> Void
+    ) -> RegistryDocument? {
+        let verified: RegistryChain.Verified
+        do {
+            verified = try RegistryChain.verify(report.registry.chain, serviceKey: trust.serviceKey, name: { "registry version \($0)" })
+        } catch {
+            add("authorizer registry", false, "the embedded registry chain does not verify: \(error)")
+            return nil
+        }
+        guard verified.documents.count == request.registry.version, verified.digests.last == request.registry.sha256 else {
+            add("authorizer registry", false, "the embedded chain does not end at the version the request names")
+            return nil
+        }
+        if let genesis = trust.registryGenesis, verified.digests.first != genesis {
+            add("authorizer registry", false, "its version 1 is \(verified.digests.first ?? "-"), not the \(genesis) you pinned")
+            return nil
+        }
+        add("authorizer registry", true,
+            "versions 1 to \(request.registry.version) verify, each signed by the authorizers; version 1 is \(verified.digests[0])")
+        return verified.current
     }
 }
