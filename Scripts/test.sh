@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl sqlite3 tar
+Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl sqlite3 tar golang-go golang-golang-x-mod-dev
 
 swift build --build-tests
 swift test --skip-build "$@"

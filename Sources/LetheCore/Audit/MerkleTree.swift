@@ -1,4 +1,5 @@
 import LetheCrypto
+import LetheStore
 
 /// The Merkle tree of RFC 9162 (Certificate Transparency 2.0), §2.1: SHA-256, leaves hashed
 /// as `H(0x00 ‖ entry)`, interior nodes as `H(0x01 ‖ left ‖ right)`, and a tree of n leaves
@@ -65,6 +66,70 @@ public enum MerkleTree {
             sn >>= 1
         }
         return sn == 0 && ConstantTime.equals(r, root)
+    }
+
+    /// PROOF(m, D[n]) (RFC 9162 §2.1.4.1): the hashes showing that the tree of the first
+    /// `oldSize` leaves is a prefix of the tree of all `leaves`, so that a checkpoint holder can
+    /// check that a later checkpoint extends theirs without rewriting it. Empty when
+    /// `oldSize == leaves.count`. A proof from the empty tree is refused rather than returned
+    /// empty, because no verifier (RFC 9162, Go's tlog, transparency-dev) would accept one.
+    public static func consistencyProof(oldSize: Int, leaves: ArraySlice<Hash>) throws -> [Hash] {
+        guard oldSize >= 1, oldSize <= leaves.count else {
+            throw LetheError.usage("no consistency proof from tree size \(oldSize) to \(leaves.count): it needs 1 ≤ old size ≤ new size")
+        }
+        return try subproof(oldSize, leaves, oldTreeIsWhole: true)
+    }
+
+    /// SUBPROOF(m, D[n], b) of RFC 9162 §2.1.4.1. `oldTreeIsWhole` is b: true while the old tree
+    /// is still the leftmost subtree of this one, whose root the verifier already holds.
+    private static func subproof(_ m: Int, _ leaves: ArraySlice<Hash>, oldTreeIsWhole: Bool) throws -> [Hash] {
+        if m == leaves.count { return oldTreeIsWhole ? [] : [try root(leaves)] }
+        let k = largestPowerOfTwo(below: leaves.count)
+        let left = leaves[leaves.startIndex..<(leaves.startIndex + k)]
+        let right = leaves[(leaves.startIndex + k)...]
+        if m <= k {
+            return try subproof(m, left, oldTreeIsWhole: oldTreeIsWhole) + [root(right)]
+        }
+        return try subproof(m - k, right, oldTreeIsWhole: false) + [root(left)]
+    }
+
+    /// Verifies a consistency proof (RFC 9162 §2.1.4.2). Total over hostile input: negative
+    /// sizes, `oldSize > newSize`, a proof from the empty tree (`oldSize == 0`, which proves
+    /// nothing), an empty proof for different sizes and a proof with hashes left over are all
+    /// false; equal sizes are consistent exactly when the proof is empty and the roots are
+    /// equal. These are the results of Go's tlog.CheckTree and transparency-dev's verifier.
+    public static func verifyConsistency(oldSize: Int, newSize: Int, oldRoot: Hash, newRoot: Hash, proof: [Hash]) throws -> Bool {
+        guard oldSize >= 1, oldSize <= newSize else { return false }
+        if oldSize == newSize { return proof.isEmpty && ConstantTime.equals(oldRoot, newRoot) }
+        guard !proof.isEmpty else { return false }
+        // Step 2: a power-of-two old tree is itself a node of the new one, so its root starts the
+        // path; otherwise the proof's first hash does.
+        var path = proof[...]
+        let start = oldSize & (oldSize - 1) == 0 ? oldRoot : path.removeFirst()
+        var fn = oldSize - 1
+        var sn = newSize - 1
+        while fn & 1 == 1 {
+            fn >>= 1
+            sn >>= 1
+        }
+        var fr = start
+        var sr = start
+        for c in path {
+            guard sn != 0 else { return false }
+            if fn & 1 == 1 || fn == sn {
+                fr = try nodeHash(c, fr)
+                sr = try nodeHash(c, sr)
+                while fn & 1 == 0 && fn != 0 {
+                    fn >>= 1
+                    sn >>= 1
+                }
+            } else {
+                sr = try nodeHash(sr, c)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && ConstantTime.equals(fr, oldRoot) && ConstantTime.equals(sr, newRoot)
     }
 
     static func largestPowerOfTwo(below n: Int) -> Int {
