@@ -42,7 +42,9 @@ let package = Package(
         .testTarget(name: "LetheStoreTests", dependencies: ["LetheStore"]),
         .testTarget(name: "LetheKeysTests", dependencies: ["LetheKeys", "LetheCrypto", "LetheStore"]),
         .testTarget(name: "LetheRepositoryTests", dependencies: ["LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"]),
-        .testTarget(name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"]),
+        .testTarget(
+            name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto"]),
     ]
 )

@@ -51,6 +51,10 @@ public struct Configuration: Codable, Equatable, Sendable {
     public func validate(path: String) throws {
         func bad(_ why: String) -> ConfigurationError { .invalid(path: path, reason: why) }
         guard format == Configuration.formatName else { throw bad("unknown format \"\(format)\"") }
+        // The id names the audit log's checkpoints (a C2SP key name): lower-case hex only.
+        guard (8...64).contains(installationID.utf8.count), installationID.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw bad("installationID must be 8 to 64 lower-case hex digits")
+        }
         guard restoreWindowDays >= 0 else { throw bad("restoreWindowDays must be 0 or more") }
         guard (0...100).contains(pruneMaxUnusedPercent) else { throw bad("pruneMaxUnusedPercent must be 0 to 100") }
         guard verifyRotationNights >= 1 else { throw bad("verifyRotationNights must be 1 or more") }

@@ -26,7 +26,7 @@ import Testing
     @Test func untouchedLogVerifies() throws {
         try appendFive()
         #expect(try problems().isEmpty)
-        #expect(try trail.log.entries().count == 6, "init plus five")
+        #expect(try trail.history().entries.count == 6, "init plus five")
     }
 
     @Test func editedEntryIsDetected() throws {
@@ -54,39 +54,49 @@ import Testing
 
     @Test func truncatedLogIsDetectedByTheHeadThisHostKept() throws {
         try appendFive()
+        // The whole cut, as S would make it: the newest entries, their checkpoints, and the
+        // newest-checkpoint object put back to the older checkpoint. The store alone is then
+        // consistent; only the checkpoint this host anchored in its key directory knows better.
         for index in [5, 4] { try store.delete(try entryKey(index)) }
         for object in try store.list(prefix: try ObjectKey("audit/checkpoints")) {
             if let size = Int(object.key.name), size > 4 { try store.delete(object.key) }
         }
-        #expect(try problems().contains { $0.contains("truncated") })
+        try store.put(try ObjectKey("audit/checkpoint"), try store.get(try ObjectKey("audit/checkpoints/00000000000000000004")))
+        #expect(try problems().contains { $0.contains("cut short") })
+        #expect(throws: LetheError.self) { try trail.record("after.the.cut", tenant: nil) }
+        #expect(try store.list(prefix: try ObjectKey("audit/entries")).count == 4, "nothing was appended over the cut")
     }
 
     @Test func inclusionProofOfEveryEntryVerifies() throws {
         try appendFive()
-        let log = trail.log
         let key = try test.installation.signingKey().publicKey
-        let entries = try log.entryBytes()
-        for index in entries.indices {
-            #expect(try AuditLog.verify(try log.prove(index: index, publicKey: key), entry: entries[index], publicKey: key))
+        let history = try trail.history()
+        for index in history.entries.indices {
+            #expect(try AuditLog.verify(try history.prove(index: index), entry: history.bytes[index], publicKey: key))
         }
-        #expect(try !AuditLog.verify(try log.prove(index: 1, publicKey: key), entry: entries[2], publicKey: key))
+        #expect(try !AuditLog.verify(try history.prove(index: 1), entry: history.bytes[2], publicKey: key))
     }
 }
 
 @Suite struct AuditAppendTests {
     let test = try! TestInstallation()
 
-    @Test func appendAfterALostFrontierOrACrashLeftoverStillSignsTheTrueRoot() throws {
+    @Test func appendAfterALostFrontierOrAnEntryPastTheCheckpointSignsOnlyTheTrueLog() throws {
         let trail = AuditTrail(test.installation)
         let store = test.installation.store
         try trail.record("a", tenant: nil)
         try store.delete(try ObjectKey("audit/frontier.json"))
         try trail.record("b", tenant: nil)
-        // A crash after an entry was written but before its checkpoint and frontier.
+        // An entry past the signed checkpoint: a crash between an entry and its checkpoint, or
+        // an entry planted by whoever writes the store. It was never part of the log, and the
+        // next append overwrites it rather than signing over it.
         let orphan = AuditEntry(index: 3, time: "2026-01-01T00:00:00Z", actor: "x", operation: "orphan", tenant: nil, details: [:])
         try store.put(try ObjectKey("audit/entries/00000000000000000003"), try orphan.canonicalBytes())
+        try store.put(try ObjectKey("audit/entries/00000000000000000004"), try orphan.canonicalBytes())
         let (entries, _) = try trail.record([AuditLog.Event("c", tenant: nil)])
-        #expect(entries[0].index == 4)
+        #expect(entries[0].index == 3)
+        #expect(try trail.history().entries.map(\.operation) == ["init", "a", "b", "c"])
+        #expect(try !store.exists(try ObjectKey("audit/entries/00000000000000000004")), "the stale leftover past the new size is removed")
         #expect(try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).problems.isEmpty)
     }
 }

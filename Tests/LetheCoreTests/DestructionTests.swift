@@ -15,9 +15,15 @@ import Testing
     var requests: DestructionRequests { DestructionRequests(test.installation) }
 
     init() throws {
-        let registry = AuthorizerRegistry(test.installation)
-        _ = try registry.add(name: "dana", role: .dpo, publicKeyPEM: try dpo.publicKey.pemRepresentation)
-        _ = try registry.add(name: "carl", role: .officer, publicKeyPEM: try officer.publicKey.pemRepresentation)
+        try test.registerAuthorizers([("dana", .dpo, dpo), ("carl", .officer, officer)])
+    }
+
+    var trust: ReportVerifier.Trust {
+        get throws {
+            ReportVerifier.Trust(
+                serviceKey: try test.installation.signingKey().publicKey,
+                authorizers: [try dpo.publicKey.fingerprint, try officer.publicKey.fingerprint], registryGenesis: nil)
+        }
     }
 
     /// A backed-up tenant, offboarded, past its window.
@@ -102,6 +108,8 @@ import Testing
                 "a signature over other bytes")
         #expect(refusal { _ = try requests.approve(entry.id, authorizerName: "dana", signature: try officer.signature(for: entry.bytes)) } != nil,
                 "a signature by another authorizer's key")
+        #expect(refusal { _ = try requests.approve(entry.id, authorizerName: "dana", signature: [UInt8](repeating: 1, count: 63)) }?
+            .contains("64 bytes") == true, "a signature of the wrong length says so")
         #expect(try requests.load(entry.id).state.approvals.isEmpty)
         _ = try requests.approve(entry.id, privateKey: dpo)
         #expect(refusal { _ = try requests.approve(entry.id, authorizerName: "dana", signature: try dpo.signature(for: entry.bytes)) } != nil,
@@ -121,16 +129,25 @@ import Testing
     @Test func removedAuthorizerCanNoLongerApprove() throws {
         let tenant = try dueTenant()
         let entry = try requests.create(tenant: tenant, reason: .retentionExpired, note: nil)
-        _ = try AuthorizerRegistry(test.installation).remove(name: "carl", reason: "left the company")
+        let registry = AuthorizerRegistry(test.installation)
+        let third = try Ed25519.PrivateKey()
+        // Removing carl must keep the policy satisfiable: olga joins in the same version.
+        _ = try registry.proposeAdd(name: "olga", role: .officer, publicKeyPEM: try third.publicKey.pemRepresentation)
+        _ = try registry.proposeRemove(name: "carl", reason: "left the company")
+        for key in [dpo, officer, third] { _ = try registry.sign(privateKey: key) }
+        #expect(try registry.current()?.version == 2)
         #expect(refusal { _ = try requests.approve(entry.id, privateKey: officer) } != nil)
-        #expect(try AuthorizerRegistry(test.installation).all().first { $0.name == "carl" }?.removed != nil, "removal is recorded, not erased")
+        #expect(try registry.current()?.authorizer(named: "carl")?.removed != nil, "removal is recorded, not erased")
     }
 
     @Test func twoApprovalsWithADPOStartTheGracePeriod() throws {
         let tenant = try dueTenant()
         let entry = try approvedRequest(tenant)
-        #expect(entry.status == .approved)
-        #expect(entry.state.executableAfter == Timestamp.format(test.clock.now().addingTimeInterval(24 * 3600)))
+        guard case .approved(let approved) = entry.state.phase else {
+            Issue.record("the request is \(entry.status), not approved")
+            return
+        }
+        #expect(approved.executableAfter == Timestamp.format(test.clock.now().addingTimeInterval(24 * 3600)))
     }
 
     // MARK: Grace, cancellation, execution
@@ -161,8 +178,7 @@ import Testing
         #expect(try test.installation.store.list(prefix: tenant.storePrefix).isEmpty)
         #expect(try test.installation.keystore().keyInfo(for: tenant) == nil)
         #expect(report.keyEvidence.kekEpochAfter == report.keyEvidence.kekEpochBefore + 1)
-        #expect(ReportVerifier.verify(json: outcome.report.json, signature: outcome.report.signature,
-                                      publicKey: try test.installation.signingKey().publicKey).isValid)
+        #expect(ReportVerifier.verify(json: outcome.report.json, signature: outcome.report.signature, trust: try trust).isValid)
         // The other tenant is untouched and still restores.
         #expect(try RestoreService(test.installation).restore(
             tenant: other, snapshot: nil, options: Restorer.Options(target: "\(test.root)/r")).summary.files == 2)
@@ -178,11 +194,11 @@ import Testing
         let entry = try approvedRequest(tenant)
         test.advance(days: 1.1)
         let stored = try DestructionExecutor(test.installation).execute(entry.id).report
-        let key = try test.installation.signingKey().publicKey
         var altered = stored.json
         let index = altered.firstIndex(of: UInt8(ascii: "7")) ?? altered.count / 2
         altered[index] = altered[index] == UInt8(ascii: "7") ? UInt8(ascii: "8") : UInt8(ascii: "7")
-        #expect(!ReportVerifier.verify(json: altered, signature: stored.signature, publicKey: key).isValid)
-        #expect(!ReportVerifier.verify(json: stored.json, signature: stored.signature, publicKey: try Ed25519.PrivateKey().publicKey).isValid)
+        #expect(!ReportVerifier.verify(json: altered, signature: stored.signature, trust: try trust).isValid)
+        let otherKey = ReportVerifier.Trust(serviceKey: try Ed25519.PrivateKey().publicKey, authorizers: try trust.authorizers, registryGenesis: nil)
+        #expect(!ReportVerifier.verify(json: stored.json, signature: stored.signature, trust: otherKey).isValid)
     }
 }

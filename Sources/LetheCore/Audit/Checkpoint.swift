@@ -37,24 +37,38 @@ public struct Checkpoint: Equatable, Sendable, Codable {
 
     /// Parses a signed checkpoint and verifies its signature by `publicKey` under the key name
     /// `origin`. Anything else is `nil`.
+    ///
+    /// As strict as the C2SP signed-note and tlog-checkpoint specifications (and Go's
+    /// `note.Open`): the note ends in a newline; the text is separated from the signatures by
+    /// its last blank line and holds no other control character than newlines; every signature
+    /// line is well formed, so junk appended by whoever writes the store makes the note
+    /// invalid rather than ignored; the size is canonical decimal and the root canonical base64.
     public static func verify(_ text: String, publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
-        guard let split = text.range(of: "\n\n") else { return nil }
+        guard text.hasSuffix("\n"), let split = text.range(of: "\n\n", options: .backwards) else { return nil }
         let body = String(text[..<split.lowerBound]) + "\n"
+        guard body.unicodeScalars.allSatisfy({ $0 == "\n" || !($0.properties.generalCategory == .control) }) else { return nil }
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        guard lines.count >= 3, let size = Int(lines[1]), size >= 0,
-              let root = Data(base64Encoded: String(lines[2])), root.count == 32 else { return nil }
+        guard lines.count >= 3, lines.allSatisfy({ !$0.isEmpty }), isCanonicalDecimal(lines[1]), let size = Int(lines[1]),
+              let root = Data(base64Encoded: String(lines[2])), root.count == 32,
+              root.base64EncodedString() == lines[2] else { return nil }
         let origin = String(lines[0])
         let expectedID = try keyID(name: origin, publicKey: publicKey)
-        for line in text[split.upperBound...].split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            guard parts.count == 3, parts[0] == "\u{2014}", parts[1] == origin,
-                  let blob = Data(base64Encoded: String(parts[2])), blob.count == 4 + Ed25519.signatureByteCount,
-                  Array(blob.prefix(4)) == expectedID else { continue }
-            if publicKey.isValidSignature(Array(blob.dropFirst(4)), for: Array(body.utf8)) {
-                return Checkpoint(origin: origin, size: size, root: Array(root), text: text)
-            }
-            return nil
+        var verified = false
+        for line in text[split.upperBound...].dropLast().split(separator: "\n", omittingEmptySubsequences: false) {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0] == "\u{2014}", !parts[1].isEmpty, !parts[1].contains("+"),
+                  let blob = Data(base64Encoded: String(parts[2])), blob.count >= 4,
+                  blob.base64EncodedString() == parts[2] else { return nil }
+            guard parts[1] == origin, Array(blob.prefix(4)) == expectedID else { continue }
+            guard blob.count == 4 + Ed25519.signatureByteCount,
+                  publicKey.isValidSignature(Array(blob.dropFirst(4)), for: Array(body.utf8)) else { return nil }
+            verified = true
         }
-        return nil
+        return verified ? Checkpoint(origin: origin, size: size, root: Array(root), text: text) : nil
+    }
+
+    /// Digits only, and no leading zero except for 0 itself.
+    private static func isCanonicalDecimal(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { (48...57).contains($0) } && (text == "0" || text.first != "0")
     }
 }

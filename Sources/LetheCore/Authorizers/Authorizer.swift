@@ -57,7 +57,7 @@ public struct ApprovalPolicy: Codable, Equatable, Sendable {
 
     /// True when `signers` are at least `required` distinct authorizers (by key fingerprint),
     /// of whom at least `minimumDPOs` are DPOs.
-    public func isSatisfied(by signers: [Authorizer]) -> Bool {
+    public func isSatisfied(signedBy signers: [Authorizer]) -> Bool {
         let distinct = Set(signers.map(\.fingerprint))
         let dpos = Set(signers.filter { $0.role == .dpo }.map(\.fingerprint))
         return distinct.count >= required && dpos.count >= minimumDPOs

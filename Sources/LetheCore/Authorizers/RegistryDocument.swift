@@ -43,7 +43,7 @@ public struct RegistryDocument: Codable, Equatable, Sendable {
     /// Whether the active authorizers could ever meet the policy (a registry that cannot is a
     /// lockout, and is refused).
     var canMeetPolicy: Bool {
-        policy.isSatisfied(by: active)
+        policy.isSatisfied(signedBy: active)
     }
 }
 
@@ -164,7 +164,7 @@ public enum RegistryChain {
         }
         let previousActive = Set(previous.active.map(\.fingerprint))
         let quorum = signers.filter { previousActive.contains($0.fingerprint) }
-        if !previous.policy.isSatisfied(by: quorum) {
+        if !previous.policy.isSatisfied(signedBy: quorum) {
             return "needs signatures of \(previous.policy.summary) of version \(previous.version); has \(Set(quorum.map(\.fingerprint)).count)"
         }
         let known = Set(previous.authorizers.map(\.fingerprint))

@@ -71,7 +71,7 @@ struct DestructionAuthority {
     /// When the grace period ends: the time of the logged approval that first met the policy,
     /// plus the request's grace period.
     func executableAfter(_ entry: DestructionRequests.Entry, approvers: [Authorizer]) throws -> Date {
-        for count in approvers.indices where entry.request.policy.isSatisfied(by: Array(approvers[...count])) {
+        for count in approvers.indices where entry.request.policy.isSatisfied(signedBy: Array(approvers[...count])) {
             guard let time = Timestamp.parse(entry.state.approvals[count].time) else {
                 throw LetheError.integrity("the approval of \(approvers[count].name) on \(entry.id) was logged without a valid time")
             }

@@ -275,7 +275,7 @@ public struct DestructionRequests: Sendable {
             "signature": Data(signature).base64EncodedString(), "registryVersion": String(judges.version.version),
             "status": entry.status.rawValue,
         ]
-        if entry.status == .pending, entry.request.policy.isSatisfied(by: approvers) {
+        if entry.status == .pending, entry.request.policy.isSatisfied(signedBy: approvers) {
             details["status"] = DestructionStatus.approved.rawValue
             details["executableAfter"] = Timestamp.format(
                 installation.now.addingTimeInterval(TimeInterval(entry.request.gracePeriodHours) * 3600))

@@ -140,9 +140,17 @@ public struct Lifecycle: Sendable {
         public let destructionRequest: String?
     }
 
-    /// Every due tenant, most overdue first.
+    /// Every due tenant, most overdue first. A tenant whose destruction request is damaged
+    /// counts as having that request: it is reported, and no second one is opened beside it.
     public func due() throws -> [Due] {
-        let requests = DestructionRequests(installation)
+        var requestOf: [String: String] = [:]
+        for listed in try DestructionRequests(installation).list() {
+            switch listed {
+            case .entry(let entry) where entry.status.isOpen: requestOf[entry.request.tenant] = entry.id
+            case .damaged(let id, let tenant?, _): requestOf[tenant] = id
+            default: break
+            }
+        }
         return try registry.list().compactMap { record -> Due? in
             guard record.legalHold == nil, let end = windowEnd(record), installation.now >= end else { return nil }
             let overdue = Int(installation.now.timeIntervalSince(end) / 86_400)
@@ -150,7 +158,7 @@ public struct Lifecycle: Sendable {
                 tenant: record.id.rawValue, name: record.name, offboardedAt: record.offboardedAt ?? "",
                 windowDays: record.restoreWindowDays ?? installation.configuration.restoreWindowDays,
                 windowEnded: Timestamp.format(end), daysOverdue: overdue,
-                destructionRequest: try requests.open(for: record.id)?.id)
+                destructionRequest: requestOf[record.id.rawValue])
         }.sorted { $0.daysOverdue > $1.daysOverdue }
     }
 

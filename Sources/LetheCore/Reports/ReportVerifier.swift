@@ -79,7 +79,7 @@ public enum ReportVerifier {
             add("approval by \(approval.authorizer)", problem == nil,
                 problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the request bytes")
         }
-        let policy = request.policy.isSatisfied(by: approvers)
+        let policy = request.policy.isSatisfied(signedBy: approvers)
         add("approval policy", policy, "\(request.policy.summary); \(Set(approvers.map(\.fingerprint)).count) verified approvals")
 
         // Inclusion in the audit log.

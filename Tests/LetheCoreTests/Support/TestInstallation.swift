@@ -1,6 +1,7 @@
 import Foundation
 import LetheCore
 import LetheRepository
+import LetheCrypto
 import LetheStore
 
 /// A Lethe home in a temporary directory, opened with a clock the test moves, and a small
@@ -45,5 +46,21 @@ final class TestInstallation {
 
     func advance(days: Double) {
         clock.advance(by: days * 86_400)
+    }
+}
+
+extension TestInstallation {
+    /// Makes `authorizers` the registry in force: one proposal adding them all (with `policy`
+    /// and a grace period of `graceHours`), signed by each of them.
+    func registerAuthorizers(
+        _ authorizers: [(name: String, role: Authorizer.Role, key: Ed25519.PrivateKey)],
+        policy: ApprovalPolicy = .standard, graceHours: Int = 24
+    ) throws {
+        let registry = AuthorizerRegistry(installation)
+        for authorizer in authorizers {
+            _ = try registry.proposeAdd(name: authorizer.name, role: authorizer.role, publicKeyPEM: try authorizer.key.publicKey.pemRepresentation)
+        }
+        _ = try registry.proposePolicy(required: policy.required, minimumDPOs: policy.minimumDPOs, gracePeriodHours: graceHours)
+        for authorizer in authorizers { _ = try registry.sign(privateKey: authorizer.key) }
     }
 }
