@@ -25,11 +25,13 @@ public enum ExitCode: Int32, Sendable {
         case let error as KeyError:
             switch error {
             case .notInitialized, .alreadyInitialized, .tenantKeyExists: return .usage
-            case .keystoreDamaged, .unwrapFailed, .malformedKeyFile: return .integrity
+            case .keystoreDamaged, .unwrapFailed, .malformedKeyFile, .publicKeyMismatch: return .integrity
             case .kekMissing, .noTenantKey: return .failure
             }
-        case is InsecurePermissions:
-            return .usage
+        case let error as KeyFileError:
+            // A link or a foreign kind of file where a key should be: integrity; permissions,
+            // owner and extra hard links: the operator's to fix.
+            return error.isIntegrityViolation ? .integrity : .usage
         case is IntegrityViolation, is MalformedData, is ObjectTooShort:
             return .integrity
         case let error as LetheError:

@@ -8,7 +8,8 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case alreadyInitialized(directory: String)
     /// The keystore names KEK epoch `epoch`, but the KEK provider has no such key.
     case kekMissing(epoch: Int, location: String)
-    /// The keystore file does not parse or its MAC does not verify under its KEK.
+    /// The keystore file does not parse, is not in canonical form, has an invalid field, or its
+    /// MAC does not verify under its KEK.
     case keystoreDamaged(path: String, reason: String)
     /// No DEK is held for this tenant (never created, or revoked at destruction).
     case noTenantKey(TenantID)
@@ -18,6 +19,8 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case unwrapFailed(TenantID, epoch: Int)
     /// A key file holds something other than what it should.
     case malformedKeyFile(path: String, reason: String)
+    /// `signing-key.pub.pem` is missing, unreadable, or not the public half of `signing-key.pem`.
+    case publicKeyMismatch(path: String, privatePath: String)
 
     public var description: String {
         switch self {
@@ -37,6 +40,10 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the key of tenant \(tenant) does not unwrap under KEK epoch \(epoch): keystore or KEK altered"
         case .malformedKeyFile(let path, let reason):
             return "key file \(path) is malformed: \(reason)"
+        case .publicKeyMismatch(let path, let privatePath):
+            return "\(path) does not hold the public key of \(privatePath) (missing, unreadable or another key), so "
+                + "reports would not verify against it; find out who changed it, then recreate it with "
+                + "`openssl pkey -in \(privatePath) -pubout -out \(path)`"
         }
     }
 }

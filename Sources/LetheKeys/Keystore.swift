@@ -15,6 +15,10 @@ import LetheStore
 /// step 2 the old keystore and its KEK are intact (the orphan KEK e+1 is destroyed at the next
 /// open); after step 2 the new keystore and its KEK are intact (the stale KEK e is destroyed at
 /// the next open). Mutations hold `keystore.lock`, so two processes never interleave.
+///
+/// Every read checks the key directory and `keystore.json` through `KeyDirectory` and
+/// verifies the whole file (canonical form, every field, MAC) before anything is believed, so
+/// a damaged keystore stops a ratchet before it changes anything.
 public final class Keystore: Sendable {
     public let directory: String
     public let provider: KEKProvider
@@ -23,10 +27,12 @@ public final class Keystore: Sendable {
     /// simulate a crash there. Production passes `FaultPoint.reach`.
     private let faultHook: @Sendable (String) throws -> Void
 
-    public var path: String { "\(directory)/keystore.json" }
-    private var lockPath: String { "\(directory)/keystore.lock" }
+    static let fileName = "keystore.json"
+    static let lockName = "keystore.lock"
+    public var path: String { "\(directory)/\(Self.fileName)" }
 
-    /// Opens an initialized keystore and completes any ratchet a crash interrupted.
+    /// Opens an initialized keystore, migrates a v1 file to v2 (under the lock, once), and
+    /// completes any ratchet a crash interrupted.
     public init(
         directory: String, provider: KEKProvider, clock: Clock = SystemClock(),
         faultHook: @escaping @Sendable (String) throws -> Void = { FaultPoint.reach($0) }
@@ -35,23 +41,35 @@ public final class Keystore: Sendable {
         self.provider = provider
         self.clock = clock
         self.faultHook = faultHook
-        guard FileSystem.exists(path) else { throw KeyError.notInitialized(directory: directory) }
+        let stored: KeystoreFile.Stored
+        do {
+            stored = try readStored()
+        } catch let error as SystemError where error.isNotFound {
+            throw KeyError.notInitialized(directory: directory)
+        }
+        if stored.format == .v1 {
+            try withLock { try migrate() }
+        }
         let file = try read()
         if try provider.epochs() != [file.epoch] {
             _ = try withLock { try completeRatchet(try read()) }
         }
     }
 
-    /// Creates an empty keystore at KEK epoch 1.
+    /// Creates an empty keystore at KEK epoch 1. An existing directory that holds no keystore
+    /// and no KEK is set to 0700 if it was looser (see `KeyDirectory.Opening`).
     public static func create(
         directory: String, provider: KEKProvider, clock: Clock = SystemClock()
     ) throws -> Keystore {
-        try FileSystem.makeDirectories(directory, mode: 0o700)
-        guard !FileSystem.exists("\(directory)/keystore.json"), try provider.epochs().isEmpty else { throw KeyError.alreadyInitialized(directory: directory) }
+        // Refused before anything is touched, the directory's mode included.
+        guard !FileSystem.exists("\(directory)/\(fileName)"), try provider.epochs().isEmpty else {
+            throw KeyError.alreadyInitialized(directory: directory)
+        }
+        let keys = try KeyDirectory(directory, opening: .creatingOrTightening)
         try provider.createEpoch(KEKEpoch(1))
-        var file = KeystoreFile(format: KeystoreFile.formatName, epoch: KEKEpoch(1), tenants: [:], mac: "")
-        file.mac = Hex.encode(try provider.authenticate(file.authenticatedBytes, epoch: file.epoch))
-        try FileSystem.writeAtomically(try file.encoded(), to: "\(directory)/keystore.json", mode: 0o600)
+        let file = KeystoreFile(epoch: KEKEpoch(1), tenants: [:])
+        let bytes = file.encoded(mac: try provider.authenticate(file.authenticatedBytes, epoch: file.epoch))
+        try bytes.withUnsafeBytes { try keys.write($0, to: fileName) }
         return try Keystore(directory: directory, provider: provider, clock: clock)
     }
 
@@ -67,19 +85,19 @@ public final class Keystore: Sendable {
 
     /// The tenants that hold a DEK.
     public func tenants() throws -> [TenantID] {
-        try read().tenants.keys.sorted().map { try TenantID($0) }
+        try read().tenants.keys.sorted()
     }
 
     /// The public facts about a tenant's DEK, or nil if it has none.
     public func keyInfo(for tenant: TenantID) throws -> KeyInfo? {
         let file = try read()
-        return file.tenants[tenant.rawValue].map { KeyInfo(tenant: tenant, dekID: $0.dekID, commitment: $0.commitment, epoch: file.epoch) }
+        return file.tenants[tenant].map { KeyInfo(tenant: tenant, dekID: $0.dekID, commitment: $0.commitment, epoch: file.epoch) }
     }
 
     /// The tenant's DEK, unwrapped and checked against its commitment.
     public func unwrapKey(for tenant: TenantID) throws -> DataEncryptionKey {
         let file = try read()
-        guard let entry = file.tenants[tenant.rawValue] else { throw KeyError.noTenantKey(tenant) }
+        guard let entry = file.tenants[tenant] else { throw KeyError.noTenantKey(tenant) }
         return try unwrap(entry, tenant: tenant, epoch: file.epoch)
     }
 
@@ -90,10 +108,10 @@ public final class Keystore: Sendable {
     public func createKey(for tenant: TenantID) throws -> KeyInfo {
         try withLock {
             var file = try read()
-            guard file.tenants[tenant.rawValue] == nil else { throw KeyError.tenantKeyExists(tenant) }
+            guard file.tenants[tenant] == nil else { throw KeyError.tenantKeyExists(tenant) }
             let dekID = "dek-" + Hex.encode(try SystemRandom.bytes(count: 8))
             let key = DataEncryptionKey(tenant: tenant, id: dekID, secret: try SystemRandom.secureBytes(count: 32))
-            file.tenants[tenant.rawValue] = try wrap(key, epoch: file.epoch, created: Timestamp.format(clock.now()))
+            file.tenants[tenant] = try wrap(key, epoch: file.epoch, created: Timestamp.format(clock.now()))
             try write(file)
             return KeyInfo(tenant: tenant, dekID: dekID, commitment: try key.commitment(), epoch: file.epoch)
         }
@@ -106,7 +124,7 @@ public final class Keystore: Sendable {
     public func revoke(_ tenant: TenantID) throws -> Ratchet {
         try withLock {
             let file = try completeRatchet(try read())
-            guard file.tenants[tenant.rawValue] != nil else {
+            guard file.tenants[tenant] != nil else {
                 return Ratchet(from: file.epoch, to: file.epoch, revoked: nil)
             }
             return try ratchet(file, removing: tenant)
@@ -122,26 +140,32 @@ public final class Keystore: Sendable {
     private func ratchet(_ file: KeystoreFile, removing tenant: TenantID?) throws -> Ratchet {
         let old = file.epoch
         let new = old.next
-        // Unwrap everything that stays before anything changes: a damaged entry stops the
-        // ratchet here, with the old keystore and KEK untouched.
-        var kept: [(TenantID, DataEncryptionKey, String)] = []
-        for (name, entry) in file.tenants where name != tenant?.rawValue {
-            let id = try TenantID(name)
-            kept.append((id, try unwrap(entry, tenant: id, epoch: old), entry.created))
+        // Unwrap everything before anything changes: a damaged entry stops the ratchet here,
+        // with the old keystore and KEK untouched. The revoked key is unwrapped too, so that
+        // the commitment reported for it is checked against the key itself.
+        var kept: [(DataEncryptionKey, String)] = []
+        var revoked: KeyInfo?
+        for (id, entry) in file.sortedTenants {
+            let key = try unwrap(entry, tenant: id, epoch: old)
+            if id == tenant {
+                revoked = KeyInfo(tenant: id, dekID: entry.dekID, commitment: entry.commitment, epoch: old)
+            } else {
+                kept.append((key, entry.created))
+            }
         }
         try provider.createEpoch(new)
         try faultHook("ratchet.epoch-created")
 
-        var next = KeystoreFile(format: KeystoreFile.formatName, epoch: new, tenants: [:], mac: "")
-        for (id, key, created) in kept {
-            next.tenants[id.rawValue] = try wrap(key, epoch: new, created: created)
+        var next = KeystoreFile(epoch: new, tenants: [:])
+        for (key, created) in kept {
+            next.tenants[key.tenant] = try wrap(key, epoch: new, created: created)
         }
         try write(next)
         try faultHook("ratchet.keystore-written")
 
         try provider.destroyEpoch(old)
         try faultHook("ratchet.old-epoch-destroyed")
-        return Ratchet(from: old, to: new, revoked: tenant)
+        return Ratchet(from: old, to: new, revoked: revoked)
     }
 
     /// Destroys every KEK epoch other than the keystore's own: older ones left by a ratchet
@@ -160,20 +184,42 @@ public final class Keystore: Sendable {
 
     // MARK: File and key handling
 
+    /// The keystore file, parsed and validated, its MAC not yet verified.
+    private func readStored() throws -> KeystoreFile.Stored {
+        try KeystoreFile.decode(try KeyDirectory(directory).read(Self.fileName, limit: 64 << 20), path: path)
+    }
+
+    /// The keystore file, verified: v2, canonical, every field valid, MAC correct.
     private func read() throws -> KeystoreFile {
-        try FileSystem.requirePrivate(path)
-        let file = try KeystoreFile.decode(try FileSystem.readFile(path, limit: 64 << 20), path: path)
-        let expected = try provider.authenticate(file.authenticatedBytes, epoch: file.epoch)
-        guard let mac = Hex.decode(file.mac), ConstantTime.equals(mac, expected) else {
-            throw KeyError.keystoreDamaged(path: path, reason: "its MAC does not verify under KEK epoch \(file.epoch)")
+        let stored = try readStored()
+        guard stored.format == .v2 else {
+            throw KeyError.keystoreDamaged(path: path, reason: "it is a v1 keystore that appeared after it was opened")
         }
-        return file
+        try verify(stored, covering: stored.file.authenticatedBytes)
+        return stored.file
+    }
+
+    /// Rewrites a v1 keystore as v2 after verifying it under the v1 MAC rule. Runs under the
+    /// lock and reads again: another process may have migrated it meanwhile.
+    private func migrate() throws {
+        let stored = try readStored()
+        guard stored.format == .v1 else { return }
+        try verify(stored, covering: LegacyKeystoreFormat.authenticatedBytes(stored.file))
+        try write(stored.file)
+    }
+
+    /// Compares the stated MAC with the MAC of `message`, in constant time.
+    private func verify(_ stored: KeystoreFile.Stored, covering message: [UInt8]) throws {
+        let expected = try provider.authenticate(message, epoch: stored.file.epoch)
+        guard ConstantTime.equals(stored.mac, expected) else {
+            let rule = stored.format == .v1 ? " (v1 rule)" : ""
+            throw KeyError.keystoreDamaged(path: path, reason: "its MAC does not verify under KEK epoch \(stored.file.epoch)\(rule)")
+        }
     }
 
     private func write(_ file: KeystoreFile) throws {
-        var file = file
-        file.mac = Hex.encode(try provider.authenticate(file.authenticatedBytes, epoch: file.epoch))
-        try FileSystem.writeAtomically(try file.encoded(), to: path, mode: 0o600)
+        let bytes = file.encoded(mac: try provider.authenticate(file.authenticatedBytes, epoch: file.epoch))
+        try bytes.withUnsafeBytes { try KeyDirectory(directory).write($0, to: Self.fileName) }
     }
 
     private func wrap(_ key: DataEncryptionKey, epoch: KEKEpoch, created: String) throws -> KeystoreFile.Entry {
@@ -184,13 +230,12 @@ public final class Keystore: Sendable {
     }
 
     private func unwrap(_ entry: KeystoreFile.Entry, tenant: TenantID, epoch: KEKEpoch) throws -> DataEncryptionKey {
-        guard let wrapped = Data(base64Encoded: entry.wrapped) else {
-            throw KeyError.keystoreDamaged(path: path, reason: "the entry of \(tenant) is not base64")
-        }
+        // Validated when the file was read: canonical base64 of 40 bytes.
+        let wrapped = Array(Data(base64Encoded: entry.wrapped) ?? Data())
         let context = KeystoreFile.wrapContext(tenant: tenant.rawValue, dekID: entry.dekID, epoch: epoch)
         let secret: SecureBytes
         do {
-            secret = try provider.unwrap(Array(wrapped), context: context, epoch: epoch)
+            secret = try provider.unwrap(wrapped, context: context, epoch: epoch)
         } catch CryptoError.authenticationFailure {
             throw KeyError.unwrapFailed(tenant, epoch: epoch.number)
         }
@@ -203,7 +248,7 @@ public final class Keystore: Sendable {
     }
 
     private func withLock<T>(_ body: () throws -> T) throws -> T {
-        let lock = try FileLock.acquire(lockPath)
+        let lock = try FileLock.acquire(Self.lockName, in: try KeyDirectory(directory))
         defer { withExtendedLifetime(lock) {} }
         return try body()
     }
@@ -217,11 +262,15 @@ public struct KeyInfo: Equatable, Sendable {
     public let epoch: KEKEpoch
 }
 
-/// What a revocation or rotation did: the epochs before and after, and who was revoked.
+/// What a revocation or rotation did: the epochs before and after, and the key revoked.
 public struct Ratchet: Equatable, Sendable {
     public let from: KEKEpoch
     public let to: KEKEpoch
-    public let revoked: TenantID?
+    /// The entry this ratchet actually removed (tenant, DEK id, the commitment checked against
+    /// the unwrapped key, and the epoch it was wrapped under), so that a destruction report
+    /// carries the commitment of the key really revoked; nil for a rotation, or a revocation
+    /// that found no key.
+    public let revoked: KeyInfo?
 }
 
 public struct KeystoreStatus: Equatable, Sendable {

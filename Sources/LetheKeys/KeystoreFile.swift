@@ -3,35 +3,70 @@ import LetheCrypto
 import LetheStore
 
 /// The on-disk form of the keystore, `<keys>/keystore.json` (0600): the current KEK epoch and,
-/// per tenant, its DEK wrapped under that epoch. A MAC under a key derived from the epoch's KEK
-/// covers the whole file, so that an entry removed, added or altered by hand is detected
-/// rather than silently believed. See docs/keys.md.
-struct KeystoreFile: Codable, Equatable {
-    static let formatName = "lethe-keystore-v1"
+/// per tenant, its DEK wrapped under that epoch, with a MAC under a key derived from the
+/// epoch's KEK.
+///
+/// The file has exactly one spelling. Reading validates every field and then requires the
+/// stored bytes to equal the canonical encoding of what was read, so a hand edit, a duplicated
+/// JSON key or an unknown field is refused rather than half-believed. The MAC input is a
+/// sequence of length-prefixed fields after a domain-separation label, so no field's content
+/// can imitate another field or another entry. Both are specified byte for byte in
+/// docs/keys.md, for third parties to recompute.
+struct KeystoreFile: Equatable {
+    static let formatName = "lethe-keystore-v2"
+    /// Domain separation: the first field of the MAC input.
+    static let macLabel = "lethe/v2/keystore-mac"
+    /// An RFC 5649 wrapping of a 32-byte DEK: the 8-byte integrity check block plus the key.
+    static let wrappedByteCount = 40
 
-    struct Entry: Codable, Equatable {
-        var dekID: String
-        /// RFC 5649 wrapping of the DEK, base64.
-        var wrapped: String
-        /// `DataEncryptionKey.commitment()`, hex.
-        var commitment: String
-        var created: String
+    struct Entry: Equatable {
+        /// `dek-` and 16 lower-case hex digits.
+        let dekID: String
+        /// RFC 5649 wrapping of the DEK, canonical base64 of `wrappedByteCount` bytes.
+        let wrapped: String
+        /// `DataEncryptionKey.commitment()`, 64 lower-case hex digits.
+        let commitment: String
+        /// When the DEK was created: ISO 8601 in UTC, as `Timestamp.format` (or
+        /// `formatPrecise`) prints it.
+        let created: String
     }
 
-    var format: String
     var epoch: KEKEpoch
-    var tenants: [String: Entry]
-    /// HMAC-SHA256 of `authenticatedBytes`, hex.
-    var mac: String
+    var tenants: [TenantID: Entry]
 
-    /// What the MAC covers: every field but the MAC, in a fixed order.
+    /// The formats a stored keystore can be in: v1 only until it is migrated.
+    enum Format: Equatable {
+        case v1
+        case v2
+    }
+
+    /// A keystore as read: its content, the MAC it states, and its format.
+    struct Stored {
+        let file: KeystoreFile
+        let mac: [UInt8]
+        let format: Format
+    }
+
+    /// The tenants in byte order of their ids, the order of the file and of the MAC input.
+    var sortedTenants: [(TenantID, Entry)] {
+        tenants.sorted { $0.key.rawValue.utf8.lexicographicallyPrecedes($1.key.rawValue.utf8) }
+    }
+
+    /// What the MAC covers: each field as a 4-byte big-endian length and its UTF-8 bytes, in
+    /// this order: the label, the format name, the epoch and the tenant count in decimal, then
+    /// per tenant (in byte order) its id, DEK id, wrapped key, commitment and creation time.
     var authenticatedBytes: [UInt8] {
-        var text = "\(format)\nepoch \(epoch.number)\n"
-        for tenant in tenants.keys.sorted() {
-            let entry = tenants[tenant]!
-            text += "\(tenant) \(entry.dekID) \(entry.wrapped) \(entry.commitment) \(entry.created)\n"
+        var fields = [Self.macLabel, Self.formatName, String(epoch.number), String(tenants.count)]
+        for (tenant, entry) in sortedTenants {
+            fields += [tenant.rawValue, entry.dekID, entry.wrapped, entry.commitment, entry.created]
         }
-        return Array(text.utf8)
+        var bytes: [UInt8] = []
+        for field in fields {
+            let utf8 = Array(field.utf8)
+            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
+            bytes += utf8
+        }
+        return bytes
     }
 
     /// The bytes that bind a wrapped DEK to its tenant, its id and its epoch.
@@ -39,22 +74,98 @@ struct KeystoreFile: Codable, Equatable {
         Array("tenant=\(tenant)".utf8) + [0] + Array("dek=\(dekID)".utf8) + [0] + Array("epoch=\(epoch.number)".utf8)
     }
 
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [0x0a]
+    /// The canonical file: JSON with keys in byte order, one tenant per line. No value needs
+    /// escaping, since every field is validated to a character set without quotes, backslashes
+    /// or control characters.
+    func encoded(mac: [UInt8]) -> [UInt8] {
+        func string(_ value: String) -> String {
+            precondition(value.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5c }, "unvalidated keystore field")
+            return "\"\(value)\""
+        }
+        let entries = sortedTenants.map { tenant, entry in
+            "    \(string(tenant.rawValue)): {\"commitment\": \(string(entry.commitment)), \"created\": \(string(entry.created)), "
+                + "\"dekID\": \(string(entry.dekID)), \"wrapped\": \(string(entry.wrapped))}"
+        }
+        let tenants = entries.isEmpty ? "{}" : "{\n" + entries.joined(separator: ",\n") + "\n  }"
+        let text = "{\n  \"epoch\": \(epoch.number),\n  \"format\": \(string(Self.formatName)),\n"
+            + "  \"mac\": \(string(Hex.encode(mac))),\n  \"tenants\": \(tenants)\n}\n"
+        return Array(text.utf8)
     }
 
-    static func decode(_ bytes: [UInt8], path: String) throws -> KeystoreFile {
-        let file: KeystoreFile
+    // MARK: Reading
+
+    private struct Document: Decodable {
+        let format: String
+        let epoch: Int
+        let tenants: [String: DocumentEntry]
+        let mac: String
+    }
+
+    private struct DocumentEntry: Decodable {
+        let dekID: String
+        let wrapped: String
+        let commitment: String
+        let created: String
+    }
+
+    /// Parses and validates a stored keystore, v2 or v1; the MAC is the caller's to verify.
+    /// A v2 file must be byte for byte its canonical encoding. Any failure is
+    /// `KeyError.keystoreDamaged` naming `path` and the field at fault.
+    static func decode(_ bytes: [UInt8], path: String) throws -> Stored {
+        func damaged(_ reason: String) -> KeyError { .keystoreDamaged(path: path, reason: reason) }
+        let document: Document
         do {
-            file = try JSONDecoder().decode(KeystoreFile.self, from: Data(bytes))
+            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
         } catch {
-            throw KeyError.keystoreDamaged(path: path, reason: "not a keystore document")
+            throw damaged("not a keystore document (not JSON, or a field is missing or of the wrong type)")
         }
-        guard file.format == formatName else {
-            throw KeyError.keystoreDamaged(path: path, reason: "unknown format \"\(file.format)\"")
+        let format: Format
+        switch document.format {
+        case formatName: format = .v2
+        case LegacyKeystoreFormat.formatName: format = .v1
+        default: throw damaged("unknown format \"\(printable(document.format))\"")
         }
-        return file
+        guard document.epoch >= 1 else { throw damaged("epoch \(document.epoch) is not 1 or more") }
+        guard isLowerHex(document.mac, digits: 64), let mac = Hex.decode(document.mac) else {
+            throw damaged("its MAC is not 64 lower-case hex digits")
+        }
+        var tenants: [TenantID: Entry] = [:]
+        for (name, entry) in document.tenants {
+            guard let tenant = try? TenantID(name) else { throw damaged("\"\(printable(name))\" is not a valid tenant id") }
+            if let problem = problem(with: entry) { throw damaged("the entry of tenant \(tenant) has \(problem)") }
+            tenants[tenant] = Entry(dekID: entry.dekID, wrapped: entry.wrapped, commitment: entry.commitment, created: entry.created)
+        }
+        let file = KeystoreFile(epoch: KEKEpoch(document.epoch), tenants: tenants)
+        if format == .v2, file.encoded(mac: mac) != bytes {
+            throw damaged("it is not in canonical form (edited by hand, or a duplicated or unknown field)")
+        }
+        return Stored(file: file, mac: mac, format: format)
+    }
+
+    /// What is wrong with a stored entry, or nil.
+    private static func problem(with entry: DocumentEntry) -> String? {
+        guard entry.dekID.hasPrefix("dek-"), isLowerHex(entry.dekID.dropFirst(4), digits: 16) else {
+            return "a DEK id that is not dek- and 16 lower-case hex digits"
+        }
+        guard let wrapped = Data(base64Encoded: entry.wrapped), wrapped.count == wrappedByteCount,
+              wrapped.base64EncodedString() == entry.wrapped else {
+            return "a wrapped key that is not the canonical base64 of \(wrappedByteCount) bytes"
+        }
+        guard isLowerHex(entry.commitment, digits: 64) else { return "a commitment that is not 64 lower-case hex digits" }
+        // Printed back exactly as stored: `Timestamp.parse` alone lets trailing text through.
+        guard let created = Timestamp.parse(entry.created),
+              Timestamp.format(created) == entry.created || Timestamp.formatPrecise(created) == entry.created else {
+            return "a creation time that is not an ISO 8601 timestamp (such as 2026-03-01T02:00:00Z)"
+        }
+        return nil
+    }
+
+    private static func isLowerHex(_ text: some StringProtocol, digits: Int) -> Bool {
+        text.utf8.count == digits && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// `text` cut short and stripped of control characters, for an error message.
+    private static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.prefix(64).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
     }
 }

@@ -3,40 +3,45 @@ import LetheStore
 
 /// The service's Ed25519 key, which signs destruction reports and audit-log checkpoints.
 ///
-/// The private key is `<keys>/signing-key.pem` (PKCS#8, 0600, refused if group or others can
-/// read it); the public key is `<keys>/signing-key.pub.pem`, the file an auditor is given.
+/// The private key is `<keys>/signing-key.pem` (PKCS#8, 0600), read only through
+/// `KeyDirectory`, so it is refused unless it is a regular file of the user's, private, with
+/// one link, in a private key directory. The public key is `<keys>/signing-key.pub.pem`
+/// (0644), the file an auditor is given; it is not secret and is read normally.
 public struct ServiceSigningKey: Sendable {
     public let privateKey: Ed25519.PrivateKey
     public let publicKey: Ed25519.PublicKey
 
-    public static func privatePath(in directory: String) -> String { "\(directory)/signing-key.pem" }
-    public static func publicPath(in directory: String) -> String { "\(directory)/signing-key.pub.pem" }
+    static let privateName = "signing-key.pem"
+    static let publicName = "signing-key.pub.pem"
+
+    public static func privatePath(in directory: String) -> String { "\(directory)/\(privateName)" }
+    public static func publicPath(in directory: String) -> String { "\(directory)/\(publicName)" }
 
     /// Generates a key pair and writes both files; refuses to replace an existing key.
     public static func create(in directory: String) throws -> ServiceSigningKey {
-        let privatePath = privatePath(in: directory)
-        guard !FileSystem.exists(privatePath) else { throw KeyError.alreadyInitialized(directory: directory) }
-        try FileSystem.makeDirectories(directory, mode: 0o700)
+        guard !FileSystem.exists(privatePath(in: directory)) else { throw KeyError.alreadyInitialized(directory: directory) }
+        let keys = try KeyDirectory(directory, opening: .creatingIfMissing)
         let key = try Ed25519.PrivateKey()
-        let pem = try key.pemRepresentation
-        try pem.withUnsafeBytes { try FileSystem.writeAtomically($0, to: privatePath, mode: 0o600) }
+        try key.pemRepresentation.withUnsafeBytes { try keys.write($0, to: privateName, mode: 0o600) }
         let publicKey = try key.publicKey
-        try FileSystem.writeAtomically(Array(try publicKey.pemRepresentation.utf8), to: publicPath(in: directory), mode: 0o644)
+        try Array(publicKey.pemRepresentation.utf8).withUnsafeBytes { try keys.write($0, to: publicName, mode: 0o644) }
         return ServiceSigningKey(privateKey: key, publicKey: publicKey)
     }
 
-    /// Loads the key pair, checking the private file's permissions and that the public file
-    /// matches it.
+    /// Loads the key pair from the private key file; the public key is derived from it, never
+    /// taken from `signing-key.pub.pem` (see `requireMatchingPublicFile`).
     public static func load(from directory: String) throws -> ServiceSigningKey {
-        let privatePath = privatePath(in: directory)
-        guard FileSystem.exists(privatePath) else { throw KeyError.notInitialized(directory: directory) }
-        try FileSystem.requirePrivate(privatePath)
-        var raw = try FileSystem.readFile(privatePath, limit: 16 << 10)
+        let pem: SecureBytes
+        do {
+            pem = try KeyDirectory(directory).readSecret(privateName, limit: 16 << 10)
+        } catch let error as SystemError where error.isNotFound {
+            throw KeyError.notInitialized(directory: directory)
+        }
         let key: Ed25519.PrivateKey
         do {
-            key = try Ed25519.PrivateKey(pemRepresentation: SecureBytes(wiping: &raw))
+            key = try Ed25519.PrivateKey(pemRepresentation: pem)
         } catch let error as CryptoError {
-            throw KeyError.malformedKeyFile(path: privatePath, reason: error.description)
+            throw KeyError.malformedKeyFile(path: privatePath(in: directory), reason: error.description)
         }
         return ServiceSigningKey(privateKey: key, publicKey: try key.publicKey)
     }
@@ -52,10 +57,20 @@ public struct ServiceSigningKey: Sendable {
         }
     }
 
+    /// Throws `KeyError.publicKeyMismatch` unless `signing-key.pub.pem` in `directory` holds
+    /// this key's public half: auditors given that file would otherwise reject every report.
+    public func requireMatchingPublicFile(in directory: String) throws {
+        let stated = try? Self.loadPublic(from: directory)
+        guard stated == publicKey else {
+            throw KeyError.publicKeyMismatch(path: Self.publicPath(in: directory), privatePath: Self.privatePath(in: directory))
+        }
+    }
+
     public func sign(_ message: [UInt8]) throws -> [UInt8] {
         try privateKey.signature(for: message)
     }
 
+    /// The fingerprint of the public key derived from the private key.
     public var fingerprint: String {
         get throws { try publicKey.fingerprint }
     }

@@ -6,6 +6,9 @@ import Glibc
 /// `writeAtomically` is the one way Lethe replaces a file: write a temporary file beside the
 /// target, fsync it, rename it over the target, fsync the directory. A crash at any point
 /// leaves either the old file or the new one, never a mixture, and never a torn write.
+///
+/// These functions work by path and follow symbolic links. Key files never go through them:
+/// `KeyDirectory` reads, writes and destroys those relative to a checked directory descriptor.
 public enum FileSystem {
     /// Writes `bytes` to `path` atomically and durably, with permissions `mode`.
     public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o600) throws {
@@ -88,22 +91,6 @@ public enum FileSystem {
         try? syncDirectory(parent(of: path))
     }
 
-    /// Overwrites a file's contents with zeros, syncs, then unlinks it and syncs the directory.
-    /// Used for key files: on file systems that overwrite in place this removes the key from
-    /// the disk, and the unlink removes it from every name space.
-    public static func overwriteAndRemove(_ path: String) throws {
-        do {
-            let file = try OwnedFile(path: path, flags: O_WRONLY)
-            let size = Int(try file.status().st_size)
-            try file.write([UInt8](repeating: 0, count: size))
-            try file.sync()
-            try file.close()
-        } catch let error as SystemError where error.isNotFound {
-            return
-        }
-        try removeFile(path)
-    }
-
     /// The names in a directory, except `.` and `..`, in byte order.
     public static func listDirectory(_ path: String) throws -> [String] {
         guard let stream = opendir(path) else { throw SystemError("list", path) }
@@ -138,15 +125,6 @@ public enum FileSystem {
         return info
     }
 
-    /// Throws `InsecurePermissions` unless `path` is accessible to its owner only
-    /// (no group or other bits).
-    public static func requirePrivate(_ path: String) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw SystemError("inspect", path) }
-        let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else { throw InsecurePermissions(path: path, mode: mode) }
-    }
-
     /// The directory part of `path` ("." for a bare name).
     public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
@@ -166,17 +144,5 @@ public enum FileSystem {
         guard getcwd(&buffer, buffer.count) != nil else { return path }
         let cwd = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return path == "." ? cwd : "\(cwd)/\(path)"
-    }
-}
-
-/// A secret file (a key) that group or others can read: refused, because the key may already
-/// have been copied.
-public struct InsecurePermissions: Error, Equatable, Sendable, CustomStringConvertible {
-    public let path: String
-    public let mode: mode_t
-
-    public var description: String {
-        "refusing \(path): its permissions are \(String(mode, radix: 8)), so group or others may read it; "
-            + "run `chmod 600 \(path)` if it has not been exposed, or treat the key as compromised"
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import LetheCrypto
-import LetheKeys
+@testable import LetheKeys
 import LetheStore
 import Testing
 
@@ -80,26 +80,26 @@ import Testing
     @Test func keystoreReadableByOthersIsRefused() throws {
         _ = try Keystore.create(directory: keys, provider: provider)
         chmod("\(keys)/keystore.json", 0o640)
-        #expect(throws: InsecurePermissions.self) { _ = try Keystore(directory: keys, provider: provider) }
+        #expect(throws: KeyFileError.insecureFileMode(path: "\(keys)/keystore.json", mode: 0o640)) {
+            _ = try Keystore(directory: keys, provider: provider)
+        }
     }
 
     @Test func kekFileReadableByOthersIsRefused() throws {
         let keystore = try Keystore.create(directory: keys, provider: provider)
         try keystore.createKey(for: tenant("acme"))
         chmod("\(keys)/kek/epoch-000001.kek", 0o604)
-        #expect(throws: InsecurePermissions.self) { _ = try keystore.unwrapKey(for: tenant("acme")) }
+        #expect(throws: KeyFileError.insecureFileMode(path: "\(keys)/kek/epoch-000001.kek", mode: 0o604)) {
+            _ = try keystore.unwrapKey(for: tenant("acme"))
+        }
     }
 
-    @Test func editedKeystoreIsDetected() throws {
+    @Test func entryRemovedInCanonicalFormFailsTheMAC() throws {
         let keystore = try Keystore.create(directory: keys, provider: provider)
         try keystore.createKey(for: tenant("acme"))
         try keystore.createKey(for: tenant("other"))
-        // Remove one tenant's entry by hand, as an attacker or a careless edit would.
-        var json = try JSONSerialization.jsonObject(with: Data(try FileSystem.readFile("\(keys)/keystore.json"))) as! [String: Any]
-        var tenants = json["tenants"] as! [String: Any]
-        tenants.removeValue(forKey: "other")
-        json["tenants"] = tenants
-        try FileSystem.writeAtomically(Array(try JSONSerialization.data(withJSONObject: json)), to: "\(keys)/keystore.json")
+        // Remove one tenant's entry by hand, spelled exactly as Lethe would, with the old MAC.
+        try KeystoreEditor(keys: keys).edit { $0.tenants.removeValue(forKey: tenant("other")) }
         #expect(throws: KeyError.keystoreDamaged(path: "\(keys)/keystore.json", reason: "its MAC does not verify under KEK epoch 1")) {
             _ = try keystore.unwrapKey(for: tenant("acme"))
         }
@@ -111,20 +111,11 @@ import Testing
         let keystore = try Keystore.create(directory: keys, provider: provider)
         try keystore.createKey(for: tenant("a"))
         try keystore.createKey(for: tenant("b"))
-        let path = "\(keys)/keystore.json"
-        var json = try JSONSerialization.jsonObject(with: Data(try FileSystem.readFile(path))) as! [String: Any]
-        var tenants = json["tenants"] as! [String: [String: String]]
-        let wrappedA = tenants["a"]!["wrapped"]!
-        tenants["a"]!["wrapped"] = tenants["b"]!["wrapped"]
-        tenants["b"]!["wrapped"] = wrappedA
-        json["tenants"] = tenants
-        var text = "lethe-keystore-v1\nepoch 1\n"
-        for name in tenants.keys.sorted() {
-            let e = tenants[name]!
-            text += "\(name) \(e["dekID"]!) \(e["wrapped"]!) \(e["commitment"]!) \(e["created"]!)\n"
+        try KeystoreEditor(keys: keys).edit(reauthenticate: true) { file in
+            let a = file.tenants[tenant("a")]!, b = file.tenants[tenant("b")]!
+            file.tenants[tenant("a")] = .init(dekID: a.dekID, wrapped: b.wrapped, commitment: a.commitment, created: a.created)
+            file.tenants[tenant("b")] = .init(dekID: b.dekID, wrapped: a.wrapped, commitment: b.commitment, created: b.created)
         }
-        json["mac"] = Hex.encode(try provider.authenticate(Array(text.utf8), epoch: KEKEpoch(1)))
-        try FileSystem.writeAtomically(Array(try JSONSerialization.data(withJSONObject: json)), to: path)
         #expect(throws: KeyError.unwrapFailed(tenant("a"), epoch: 1)) { _ = try keystore.unwrapKey(for: tenant("a")) }
     }
 }

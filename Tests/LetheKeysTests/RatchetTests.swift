@@ -30,7 +30,7 @@ import Testing
     @Test func revokeRemovesTheTenantAndMovesToTheNextEpoch() throws {
         let (keystore, secrets) = try populated()
         let ratchet = try keystore.revoke(tenant("acme"))
-        #expect(ratchet.from == KEKEpoch(1) && ratchet.to == KEKEpoch(2) && ratchet.revoked == tenant("acme"))
+        #expect(ratchet.from == KEKEpoch(1) && ratchet.to == KEKEpoch(2) && ratchet.revoked?.tenant == tenant("acme"))
         #expect(try keystore.status().epochsPresent == [KEKEpoch(2)])
         #expect(throws: KeyError.noTenantKey(tenant("acme"))) { _ = try keystore.unwrapKey(for: tenant("acme")) }
         #expect(try secretHex(keystore.unwrapKey(for: tenant("globex"))) == secrets["globex"])
@@ -93,6 +93,20 @@ import Testing
         try keystore.revoke(tenant("acme"))
         #expect(!FileSystem.exists("\(keys)/kek/epoch-000001.kek"))
         #expect(FileSystem.exists("\(keys)/kek/epoch-000002.kek"))
+    }
+
+    /// The ratchet reports the entry it removed, with the commitment of the key itself, as
+    /// the keystore held it just before: what a destruction report must carry.
+    @Test func revokeReportsTheRemovedKeysIdCommitmentAndEpoch() throws {
+        let (keystore, _) = try populated()
+        let before = try #require(try keystore.keyInfo(for: tenant("globex")))
+        let commitment = try keystore.unwrapKey(for: tenant("globex")).commitment()
+        let ratchet = try keystore.revoke(tenant("globex"))
+        let revoked = try #require(ratchet.revoked)
+        #expect(revoked == before)
+        #expect(revoked.commitment == commitment)
+        #expect(revoked.epoch == KEKEpoch(1), "the epoch the revoked key was wrapped under")
+        #expect(try keystore.rotate().revoked == nil, "a rotation revokes nothing")
     }
 
     @Test func revokingAnAbsentTenantChangesNothing() throws {

@@ -1,3 +1,4 @@
+import Glibc
 import LetheStore
 import Testing
 
@@ -27,5 +28,24 @@ import Testing
         let lock = try FileLock.acquire(path)
         #expect(permissions(path) == 0o600)
         withExtendedLifetime(lock) {}
+    }
+
+    @Test func aLinkInPlaceOfTheLockFileIsNotFollowed() throws {
+        let target = "\(directory.path)/elsewhere"
+        #expect(symlink(target, path) == 0)
+        do {
+            _ = try FileLock.acquire(path)
+            Issue.record("the lock was taken through a symbolic link")
+        } catch let error as SystemError {
+            #expect(error.code == ELOOP && error.path == path)
+        }
+        #expect(!FileSystem.exists(target), "nothing was created at the link's target")
+    }
+
+    @Test func lockInAKeyDirectoryExcludesAnotherHolder() throws {
+        let keys = try KeyDirectory("\(directory.path)/keys", opening: .creatingIfMissing)
+        let first = try FileLock.acquire("keystore.lock", in: keys)
+        #expect(try FileLock.tryAcquire("\(directory.path)/keys/keystore.lock") == nil)
+        withExtendedLifetime(first) {}
     }
 }

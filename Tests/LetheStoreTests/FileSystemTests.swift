@@ -101,53 +101,6 @@ import Testing
         #expect(!FileSystem.exists("\(directory.path)/single"))
     }
 
-    // MARK: overwriteAndRemove
-
-    @Test func overwriteAndRemoveZeroesTheContentBeforeUnlinking() throws {
-        let path = "\(directory.path)/kek"
-        let witness = "\(directory.path)/witness"
-        try FileSystem.writeAtomically([UInt8](repeating: 0xAB, count: 4096), to: path)
-        // A second name for the same inode shows what was written to the file's blocks.
-        #expect(link(path, witness) == 0)
-        try FileSystem.overwriteAndRemove(path)
-        #expect(!FileSystem.exists(path))
-        #expect(try FileSystem.readFile(witness) == [UInt8](repeating: 0, count: 4096))
-    }
-
-    @Test func overwriteAndRemoveOfAMissingFileSucceeds() throws {
-        let path = "\(directory.path)/gone"
-        try FileSystem.overwriteAndRemove(path)
-        #expect(!FileSystem.exists(path))
-    }
-
-    // MARK: requirePrivate
-
-    @Test(arguments: [0o640, 0o604, 0o644, 0o660, 0o606, 0o620, 0o601, 0o610] as [mode_t])
-    func requirePrivateRefusesGroupOrOtherBits(_ mode: mode_t) throws {
-        let path = "\(directory.path)/key"
-        try FileSystem.writeAtomically([1], to: path, mode: mode)
-        do {
-            try FileSystem.requirePrivate(path)
-            Issue.record("mode \(String(mode, radix: 8)) was accepted")
-        } catch let error as InsecurePermissions {
-            #expect(error.path == path)
-            #expect(error.mode == mode)
-            #expect(error.description.contains(path))
-            #expect(error.description.contains(String(mode, radix: 8)))
-        }
-    }
-
-    @Test(arguments: [0o600, 0o400, 0o700] as [mode_t])
-    func requirePrivateAcceptsOwnerOnlyModes(_ mode: mode_t) throws {
-        let path = "\(directory.path)/key"
-        try FileSystem.writeAtomically([1], to: path, mode: mode)
-        #expect(throws: Never.self) { try FileSystem.requirePrivate(path) }
-    }
-
-    @Test func requirePrivateOfAMissingFileIsASystemError() {
-        #expect(throws: SystemError.self) { try FileSystem.requirePrivate("\(directory.path)/nothing") }
-    }
-
     // MARK: Directories and paths
 
     @Test func listDirectoryIsSortedByBytesAndOmitsDotEntries() throws {

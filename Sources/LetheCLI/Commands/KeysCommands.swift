@@ -11,14 +11,18 @@ enum KeysCommands {
         details: """
             Shows the current KEK epoch, the epochs that have a KEK (anything besides the current one is a
             ratchet awaiting completion, which the next key operation finishes), how many tenant DEKs the
-            keystore holds, and the service signing key's fingerprint. No key material is ever printed.
+            keystore holds, and the service signing key's fingerprint, derived from the private key. If
+            signing-key.pub.pem is not that key's public half, it fails with exit 3 naming the file. No key
+            material is ever printed.
             """,
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
         let installation = try invocation.installation()
         let status = try installation.keystore().status()
-        let publicKey = try ServiceSigningKey.loadPublic(from: installation.keysDirectory)
+        // The fingerprint of the key that actually signs, not of whatever the .pub file says.
+        let signing = try installation.signingKey()
+        try signing.requireMatchingPublicFile(in: installation.keysDirectory)
         let output = Output(
             kekEpoch: status.epoch.number,
             kekEpochsPresent: status.epochsPresent.map(\.number),
@@ -26,7 +30,7 @@ enum KeysCommands {
             tenantKeys: status.tenantKeys,
             keystore: status.keystorePath,
             kekProvider: "file:\(status.kekLocation)",
-            signingKeyFingerprint: try publicKey.fingerprint,
+            signingKeyFingerprint: try signing.fingerprint,
             signingPublicKey: ServiceSigningKey.publicPath(in: installation.keysDirectory))
         if invocation.json {
             try invocation.console.json(output)

@@ -1,0 +1,80 @@
+import Foundation
+import LetheCrypto
+@testable import LetheKeys
+import LetheStore
+import Testing
+
+/// The keystore's bytes and MAC are exactly what docs/keys.md specifies, recomputed here from
+/// that description alone, so a third party can check a keystore without Lethe.
+@Suite struct KeystoreFormatTests {
+    let directory = TestDirectory()
+    var keys: String { "\(directory.path)/keys" }
+    var editor: KeystoreEditor { KeystoreEditor(keys: keys) }
+
+    func tenant(_ name: String) -> TenantID { try! TenantID(name) }
+
+    func populated() throws {
+        let keystore = try Keystore.create(directory: keys, provider: editor.provider)
+        for name in ["globex", "acme", "a.b"] { try keystore.createKey(for: tenant(name)) }
+    }
+
+    /// `u32be(len) ‖ utf8` per field.
+    func field(_ text: String) -> [UInt8] {
+        let bytes = Array(text.utf8)
+        let n = UInt32(bytes.count)
+        return [UInt8(n >> 24), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + bytes
+    }
+
+    @Test func macIsTheDocumentedHMACOverLengthPrefixedFields() throws {
+        try populated()
+        let json = try editor.json()
+        let tenants = try #require(json["tenants"] as? [String: [String: String]])
+        var input = field("lethe/v2/keystore-mac") + field("lethe-keystore-v2") + field("1") + field(String(tenants.count))
+        for name in tenants.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let e = tenants[name]!
+            for value in [name, e["dekID"]!, e["wrapped"]!, e["commitment"]!, e["created"]!] { input += field(value) }
+        }
+        var kek = try FileSystem.readFile("\(keys)/kek/epoch-000001.kek")
+        let macKey = try HKDF.deriveKey(
+            inputKeyMaterial: SecureBytes(wiping: &kek), salt: [], info: Array("lethe/v1/keystore-mac".utf8), outputByteCount: 32)
+        #expect(Hex.encode(try HMACSHA256(key: macKey).authenticationCode(for: input)) == json["mac"] as? String)
+    }
+
+    @Test func fileIsTheDocumentedCanonicalText() throws {
+        try populated()
+        let json = try editor.json()
+        let tenants = try #require(json["tenants"] as? [String: [String: String]])
+        let lines = tenants.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map { name in
+            let e = tenants[name]!
+            return "    \"\(name)\": {\"commitment\": \"\(e["commitment"]!)\", \"created\": \"\(e["created"]!)\", "
+                + "\"dekID\": \"\(e["dekID"]!)\", \"wrapped\": \"\(e["wrapped"]!)\"}"
+        }
+        let expected = "{\n  \"epoch\": 1,\n  \"format\": \"lethe-keystore-v2\",\n  \"mac\": \"\(json["mac"] as! String)\",\n"
+            + "  \"tenants\": {\n" + lines.joined(separator: ",\n") + "\n  }\n}\n"
+        #expect(try editor.text() == expected)
+        #expect(try editor.line(of: "a.b").hasSuffix(","), "a.b sorts first, by bytes")
+    }
+
+    @Test func emptyKeystoreIsTheDocumentedCanonicalText() throws {
+        _ = try Keystore.create(directory: keys, provider: editor.provider)
+        let mac = try #require(try editor.json()["mac"] as? String)
+        #expect(try editor.text() == "{\n  \"epoch\": 1,\n  \"format\": \"lethe-keystore-v2\",\n  \"mac\": \"\(mac)\",\n  \"tenants\": {}\n}\n")
+    }
+
+    /// The ambiguity fixed: the v1 MAC input of the moved-entry edit equals the original's,
+    /// the v2 one does not.
+    @Test func movingAnEntryIntoAnotherFieldChangesTheV2MACInputButNotTheV1One() throws {
+        let acme = KeystoreFile.Entry(
+            dekID: "dek-0123456789abcdef", wrapped: Data(count: 40).base64EncodedString(),
+            commitment: String(repeating: "a", count: 64), created: "2026-01-01T00:00:00Z")
+        let globex = KeystoreFile.Entry(
+            dekID: "dek-fedcba9876543210", wrapped: Data(repeating: 1, count: 40).base64EncodedString(),
+            commitment: String(repeating: "b", count: 64), created: "2026-01-02T00:00:00Z")
+        let original = KeystoreFile(epoch: KEKEpoch(3), tenants: [tenant("acme"): acme, tenant("globex"): globex])
+        let line = "globex \(globex.dekID) \(globex.wrapped) \(globex.commitment) \(globex.created)"
+        let moved = KeystoreFile(epoch: KEKEpoch(3), tenants: [tenant("acme"): KeystoreFile.Entry(
+            dekID: acme.dekID, wrapped: acme.wrapped, commitment: acme.commitment, created: acme.created + "\n" + line)])
+        #expect(LegacyKeystoreFormat.authenticatedBytes(moved) == LegacyKeystoreFormat.authenticatedBytes(original))
+        #expect(moved.authenticatedBytes != original.authenticatedBytes)
+    }
+}
