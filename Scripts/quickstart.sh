@@ -71,9 +71,10 @@ step "lethe nightly (tenants backed up today are skipped; retention, prune, veri
 step "initech leaves: offboard with a zero-day window for the demo (90 days by default)"
 "$lethe" tenant offboard initech --window-days 0
 "$lethe" due
-"$lethe" config set gracePeriodHours 0
 
-step "two authorizers, each with their own Ed25519 key made by openssl"
+step "two authorizers, each with their own Ed25519 key made by openssl, register themselves"
+# The registry changes only with the authorizers' own signatures: version 1 needs everyone it
+# lists. The demo's grace period is 0 hours (24 by default), set in the same proposal.
 mkdir -p "$demo/authorizers"
 for who in dana carl; do
     openssl genpkey -algorithm ed25519 -out "$demo/authorizers/$who.pem"
@@ -81,6 +82,13 @@ for who in dana carl; do
 done
 "$lethe" authorizer add dana --role dpo --public-key "$demo/authorizers/dana.pub.pem"
 "$lethe" authorizer add carl --role officer --public-key "$demo/authorizers/carl.pub.pem"
+"$lethe" authorizer policy --grace-hours 0
+"$lethe" authorizer sign --key "$demo/authorizers/dana.pem"
+"$lethe" authorizer proposal --raw > "$demo/proposal.json"
+openssl pkeyutl -sign -rawin -inkey "$demo/authorizers/carl.pem" -in "$demo/proposal.json" -out "$demo/carl-proposal.sig"
+"$lethe" authorizer sign --authorizer carl --signature "$demo/carl-proposal.sig"
+"$lethe" authorizer list
+"$lethe" authorizer list --fingerprints > "$demo/authorizers.txt"
 
 step "lethe destroy request initech"
 "$lethe" destroy request initech --reason retention-expired --note "client left; restore window over"
@@ -96,11 +104,12 @@ step "lethe destroy execute"
 "$lethe" destroy execute "$request"
 report="rpt-${request#dr-}"
 
-step "the report, checked by lethe and by stock openssl with the public key alone"
+step "the report, checked by lethe and by stock openssl with keys held outside the report"
 "$lethe" report show "$report"
-"$lethe" report verify "$report"
-cp "$LETHE_HOME/store/reports/$report.json" "$LETHE_HOME/store/reports/$report.sig" "$demo/"
-openssl pkeyutl -verify -pubin -inkey Keys/signing-key.pub.pem -rawin -in "$demo/$report.json" -sigfile "$demo/$report.sig"
+"$lethe" report export "$report" --output "$demo/evidence"
+"$lethe" report verify --report "$demo/evidence/$report.json" --signature "$demo/evidence/$report.sig" \
+    --public-key Keys/signing-key.pub.pem --authorizers "$demo/authorizers.txt"
+openssl pkeyutl -verify -pubin -inkey Keys/signing-key.pub.pem -rawin -in "$demo/evidence/$report.json" -sigfile "$demo/evidence/$report.sig"
 "$lethe" report render "$report" --output "$demo/$report.html"
 
 step "after destruction, a restore of initech is refused and names the report"

@@ -24,8 +24,7 @@ import Testing
             #expect(E2EHome.run(Self.openssl, ["genpkey", "-algorithm", "ed25519", "-out", "\(home.root)/\(who).pem"]).status == 0)
             #expect(E2EHome.run(Self.openssl, ["pkey", "-in", "\(home.root)/\(who).pem", "-pubout", "-out", "\(home.root)/\(who).pub.pem"]).status == 0)
         }
-        #expect(home.lethe("authorizer", "add", "dana", "--role", "dpo", "--public-key", "\(home.root)/dana.pub.pem").status == 0)
-        #expect(home.lethe("authorizer", "add", "carl", "--role", "officer", "--public-key", "\(home.root)/carl.pub.pem").status == 0)
+        try home.registerAuthorizers([("dana", "dpo"), ("carl", "officer")])
         return home
     }
 
@@ -96,6 +95,10 @@ import Testing
         let report = "rpt-" + id.dropFirst(3)
         let evidence = "\(home.root)/evidence"
         #expect(home.lethe("report", "export", report, "--output", evidence).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(evidence)/signing-key.pub.pem"), "the bundle never carries the key that checks it")
+        // What the auditor holds already, from the operator, out of band.
+        try FileManager.default.copyItem(atPath: "\(home.keys)/signing-key.pub.pem", toPath: "\(evidence)/signing-key.pub.pem")
+        try home.write("\(evidence)/authorizers.txt", home.lethe("authorizer", "list", "--fingerprints").stdout)
         let guide = try String(contentsOfFile: "\(E2EHome.repository)/docs/auditors.md", encoding: .utf8)
         let blocks = guide.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         try #require(blocks.count == 1)
@@ -118,7 +121,7 @@ import Testing
         #expect(tampered.status != 0)
         #expect(tampered.output.contains("Signature Verification Failure"))
         let offline = home.lethe("report", "verify", "--report", "\(evidence)/\(report).json", "--signature", "\(evidence)/\(report).sig",
-                                 "--public-key", "\(evidence)/signing-key.pub.pem")
+                                 "--public-key", "\(evidence)/signing-key.pub.pem", "--authorizers", "\(evidence)/authorizers.txt")
         #expect(offline.status == 3)
     }
 

@@ -175,3 +175,37 @@ struct SeededBytes {
         return Array(out.prefix(count))
     }
 }
+
+extension E2EHome {
+    /// Makes each of `who` (name, role) an authorizer with an openssl-made key at
+    /// `root/NAME.pem`: one registry proposal, signed by the first with `lethe authorizer sign
+    /// --key` and by the others with stock openssl over `lethe authorizer proposal --raw`.
+    func registerAuthorizers(_ who: [(name: String, role: String)], graceHours: Int? = nil) throws {
+        for (name, role) in who {
+            if !FileManager.default.fileExists(atPath: "\(root)/\(name).pem") {
+                _ = E2EHome.run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", "\(root)/\(name).pem"])
+                _ = E2EHome.run("/usr/bin/openssl", ["pkey", "-in", "\(root)/\(name).pem", "-pubout", "-out", "\(root)/\(name).pub.pem"])
+            }
+            let add = lethe("authorizer", "add", name, "--role", role, "--public-key", "\(root)/\(name).pub.pem")
+            guard add.status == 0 else { throw E2EError("authorizer add \(name): \(add.output)") }
+        }
+        if let graceHours {
+            let policy = lethe("authorizer", "policy", "--grace-hours", String(graceHours))
+            guard policy.status == 0 else { throw E2EError("authorizer policy: \(policy.output)") }
+        }
+        for (offset, (name, _)) in who.enumerated() {
+            let sign: E2ERun
+            if offset == 0 {
+                sign = lethe("authorizer", "sign", "--key", "\(root)/\(name).pem")
+            } else {
+                try write("\(root)/proposal.json", lethe("authorizer", "proposal", "--raw").stdout)
+                let signature = "\(root)/\(name)-proposal.sig"
+                _ = E2EHome.run("/usr/bin/openssl", [
+                    "pkeyutl", "-sign", "-rawin", "-inkey", "\(root)/\(name).pem", "-in", "\(root)/proposal.json", "-out", signature,
+                ])
+                sign = lethe("authorizer", "sign", "--authorizer", name, "--signature", signature)
+            }
+            guard sign.status == 0 else { throw E2EError("authorizer sign by \(name): \(sign.output)") }
+        }
+    }
+}

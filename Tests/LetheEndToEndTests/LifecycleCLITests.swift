@@ -155,6 +155,7 @@ import Testing
     @Test func dueTenantsGetARequestButNeverAnApproval() throws {
         let home = try E2EHome()
         try home.addTenant("acme")
+        try home.registerAuthorizers([("dana", "dpo"), ("carl", "officer")])
         home.lethe(["backup", "acme"], environment: at(0))
         home.lethe(["tenant", "offboard", "acme", "--window-days", "3"], environment: at(0))
         let run = try #require(try home.lethe(["nightly", "--json"], environment: at(4)).json() as? [String: Any])

@@ -156,12 +156,20 @@ enum AuthorizerCommands {
     static let list = CommandSpec(
         ["authorizer", "list"],
         summary: "list the authorizers of the registry in force, including removed ones",
-        usage: "authorizer list [--json]",
-        details: "Shows the registry's version and SHA-256, the SHA-256 of version 1 (what auditors pin), the policy and grace period.",
-        options: [.json]
+        usage: "authorizer list [--fingerprints | --json]",
+        details: """
+            Shows the registry's version and SHA-256, the SHA-256 of version 1 (what auditors pin), the policy and
+            grace period. --fingerprints prints only the key fingerprint of every authorizer ever registered, one
+            per line: the file an auditor keeps, obtained from the DPO out of band, for `report verify --authorizers`.
+            """,
+        options: [OptionSpec("--fingerprints", "print only the authorizers' key fingerprints"), .json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
         let chain = try AuthorizerRegistry(try invocation.installation()).chain()
+        if invocation.arguments.flag("--fingerprints") {
+            for authorizer in chain.current?.authorizers ?? [] { invocation.console.print(authorizer.fingerprint) }
+            return .success
+        }
         guard let current = chain.current, let sha256 = chain.digests.last else {
             if invocation.json {
                 try invocation.console.json(["version": 0])

@@ -100,8 +100,10 @@ public struct DestructionExecutor: Sendable {
             return [:]
         case .revokeKey:
             let keystore = try installation.keystore()
-            _ = try keystore.revoke(tenant)
-            let revoked = execution.evidence.dekCommitment
+            let ratchet = try keystore.revoke(tenant)
+            // A run resumed after the ratchet committed finds no key left to revoke: the start
+            // evidence names the entry that was there, read from the keystore before the ratchet.
+            let revoked = ratchet.revoked?.commitment ?? execution.evidence.dekCommitment
             return ["kekEpochAfter": String(try keystore.status().epoch.number), "revokedCommitment": revoked]
         case .deleteObjects:
             var deleted = 0

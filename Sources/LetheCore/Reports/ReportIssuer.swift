@@ -34,6 +34,7 @@ struct ReportIssuer {
         } else {
             stored = try build(entry, reportID: reportID, revokedCommitment: revoked, checks: checks)
         }
+        FaultPoint.reach("destroy.report")
         try installation.catalog().addReport(Catalog.ReportRow(
             id: reportID, tenant: tenant.rawValue, request: entry.id, finished: stored.report.finished,
             sha256: Hex.encode(try SHA256.hash(stored.json))))

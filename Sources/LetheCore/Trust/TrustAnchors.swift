@@ -28,7 +28,7 @@ public struct TrustAnchors: Sendable {
 
     /// The anchored checkpoint, or nil when this host has anchored none yet.
     func auditHead(publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
-        guard let bytes = try read(auditHeadPath) else { return nil }
+        guard let bytes = try read("audit-head") else { return nil }
         guard let checkpoint = try Checkpoint.verify(String(decoding: bytes, as: UTF8.self), publicKey: publicKey) else {
             throw LetheError.integrity("\(auditHeadPath) is not a checkpoint signed by this service's key (damaged or replaced)")
         }
@@ -36,7 +36,7 @@ public struct TrustAnchors: Sendable {
     }
 
     func setAuditHead(_ checkpoint: Checkpoint) throws {
-        try FileSystem.writeAtomically(Array(checkpoint.text.utf8), to: auditHeadPath, mode: 0o600)
+        try write(Array(checkpoint.text.utf8), to: "audit-head")
     }
 
     // MARK: Authorizer registry
@@ -47,7 +47,7 @@ public struct TrustAnchors: Sendable {
     }
 
     func registryHead() throws -> RegistryHead? {
-        guard let bytes = try read(registryHeadPath) else { return nil }
+        guard let bytes = try read("registry-head") else { return nil }
         let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ")
         guard parts.count == 2, let version = Int(parts[0]), version >= 1,
               parts[1].hasSuffix("\n"), Hex.decode(parts[1].dropLast())?.count == 32 else {
@@ -57,14 +57,18 @@ public struct TrustAnchors: Sendable {
     }
 
     func setRegistryHead(_ head: RegistryHead) throws {
-        try FileSystem.writeAtomically(Array("\(head.version) \(head.sha256)\n".utf8), to: registryHeadPath, mode: 0o600)
+        try write(Array("\(head.version) \(head.sha256)\n".utf8), to: "registry-head")
     }
 
-    private func read(_ path: String) throws -> [UInt8]? {
-        do {
-            return try FileSystem.readFile(path, limit: 1 << 16)
-        } catch let error as SystemError where error.isNotFound {
-            return nil
-        }
+    /// Anchors are files of the key directory like the keys: checked on their descriptor,
+    /// never followed through a link, written atomically.
+    private func read(_ name: String) throws -> [UInt8]? {
+        let keys = try KeyDirectory(directory)
+        guard try keys.contains(name) else { return nil }
+        return try keys.read(name, limit: 1 << 16)
+    }
+
+    private func write(_ bytes: [UInt8], to name: String) throws {
+        try bytes.withUnsafeBytes { try KeyDirectory(directory).write($0, to: name, mode: 0o600) }
     }
 }
