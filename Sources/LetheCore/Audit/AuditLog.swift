@@ -179,17 +179,18 @@ public final class AuditLog: @unchecked Sendable {
         return checkpoint
     }
 
-    /// Throws unless the tree of `old` is a prefix of the tree of `new`, both as the stored
-    /// entries compute them.
+    /// Throws unless the tree `new` signs extends the tree `old` signs: an RFC 9162
+    /// consistency proof, computed from the stored entries (which must reproduce `new`'s
+    /// root), verifies between the two signed roots.
     private func requireConsistent(old: Checkpoint, new: Checkpoint) throws {
-        var frontier = MerkleFrontier()
-        var oldRoot: MerkleTree.Hash?
-        for index in 0..<new.size {
-            if index == old.size { oldRoot = try frontier.root() }
-            try frontier.append(try MerkleTree.leafHash(try entryBytes(index)))
-        }
-        if old.size == new.size { oldRoot = try frontier.root() }
-        guard let oldRoot, ConstantTime.equals(oldRoot, old.root), ConstantTime.equals(try frontier.root(), new.root) else {
+        var leaves: [MerkleTree.Hash] = []
+        leaves.reserveCapacity(new.size)
+        for index in 0..<new.size { leaves.append(try MerkleTree.leafHash(try entryBytes(index))) }
+        let consistent = try old.size == 0
+            || MerkleTree.verifyConsistency(
+                oldSize: old.size, newSize: new.size, oldRoot: old.root, newRoot: new.root,
+                proof: try MerkleTree.consistencyProof(oldSize: old.size, leaves: leaves[...]))
+        guard consistent, ConstantTime.equals(try MerkleTree.root(leaves), new.root) else {
             throw LetheError.integrity(
                 "audit log: the store's checkpoint of size \(new.size) does not extend the one of size \(old.size) this host last saw (the log was rewritten)")
         }
@@ -300,8 +301,17 @@ public struct AuditHistory: Sendable {
     }
 
     /// The root of the first `size` entries (for checkpoints taken earlier).
-    func root(ofFirst size: Int) throws -> MerkleTree.Hash {
+    public func root(ofFirst size: Int) throws -> MerkleTree.Hash {
         try MerkleTree.root(leaves[0..<size])
+    }
+
+    /// The RFC 9162 consistency proof from the tree of the first `oldSize` entries to the tree
+    /// of the first `newSize`.
+    public func consistencyProof(from oldSize: Int, to newSize: Int) throws -> [MerkleTree.Hash] {
+        guard oldSize >= 1, oldSize <= newSize, newSize <= size else {
+            throw LetheError.usage("a consistency proof needs 1 ≤ OLD ≤ NEW ≤ \(size) (the log's size), not \(oldSize) and \(newSize)")
+        }
+        return try MerkleTree.consistencyProof(oldSize: oldSize, leaves: leaves[0..<newSize])
     }
 }
 

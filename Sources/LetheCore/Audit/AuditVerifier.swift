@@ -85,6 +85,7 @@ extension AuditLog {
 
         let sweep = max(stored, wanted.keys.max() ?? 0)
         var frontier = MerkleFrontier()
+        var leaves: [MerkleTree.Hash] = []
         func check(_ size: Int) throws {
             guard let list = wanted[size] else { return }
             let root = try frontier.root()
@@ -95,7 +96,9 @@ extension AuditLog {
         try check(0)
         for index in 0..<min(sweep, stored) {
             let bytes = try object(AuditLog.entryKey(index))
-            try frontier.append(try MerkleTree.leafHash(bytes))
+            let leaf = try MerkleTree.leafHash(bytes)
+            try frontier.append(leaf)
+            leaves.append(leaf)
             if let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(bytes)) {
                 if entry.index != index {
                     result.problems.append("\(AuditLog.entryKey(index)): says it is entry \(entry.index) (entries reordered)")
@@ -108,6 +111,17 @@ extension AuditLog {
         for (size, list) in wanted where size > stored {
             for (source, _) in list {
                 result.problems.append("\(source): covers \(size) entries but only \(stored) exist (entries deleted)")
+            }
+        }
+        // Each checkpoint extends the one before it: an RFC 9162 consistency proof between every
+        // consecutive pair of signed roots, as an auditor holding only checkpoints would check.
+        let signed = wanted.filter { $0.key >= 1 && $0.key <= stored }.sorted { $0.key < $1.key }.compactMap { $0.value.first }
+        for (older, newer) in zip(signed, signed.dropFirst()) where older.checkpoint.size < newer.checkpoint.size {
+            let proof = try MerkleTree.consistencyProof(oldSize: older.checkpoint.size, leaves: leaves[0..<newer.checkpoint.size])
+            if try !MerkleTree.verifyConsistency(
+                oldSize: older.checkpoint.size, newSize: newer.checkpoint.size, oldRoot: older.checkpoint.root,
+                newRoot: newer.checkpoint.root, proof: proof) {
+                result.problems.append("\(newer.source) is not consistent with \(older.source) (the log was rewritten between them)")
             }
         }
         result.entries = min(stored, committed)
