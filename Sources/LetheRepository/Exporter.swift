@@ -5,6 +5,11 @@ import LetheStore
 /// Writes a snapshot as a POSIX pax tar archive: the right-of-access and portability copy of a
 /// tenant's data, in a format any system reads. The archive appears under its name only when
 /// complete (temporary file, fsync, rename) and is created 0600, as it holds personal data.
+///
+/// An export has two steps, so that the audit entry saying what leaves the repository (how
+/// many files, how many bytes) can be made durable before anything does: `plan` reads the
+/// snapshot's trees and writes nothing, `write` writes the archive the plan lists. `export`
+/// does both.
 public final class Exporter {
     public struct Summary: Codable, Sendable, Equatable {
         public var files = 0
@@ -16,23 +21,65 @@ public final class Exporter {
         public var archiveBytes = 0
     }
 
+    /// What an export will write, read from the snapshot's trees: the counts an audit entry
+    /// records, and every entry in archive order (depth first, by name). A plan carries the
+    /// repository it was read from, so `write` reads content under the same tenant's key.
+    public struct Plan {
+        public let files: Int
+        public let directories: Int
+        public let symlinks: Int
+        /// Bytes of file content.
+        public let bytes: Int
+
+        let repository: Repository
+        /// Each node with its depth (0 for the root's entries); the path is spelled out while
+        /// writing, from the directories above it, so memory does not grow with path lengths.
+        let entries: [(depth: Int, node: Node)]
+    }
+
     private let repository: Repository
-    private var summary = Summary()
 
     public init(repository: Repository) {
         self.repository = repository
     }
 
-    public func export(_ snapshot: Snapshot, to path: String) throws -> Summary {
+    /// Reads the snapshot's trees and lists what the archive will hold, writing nothing.
+    public func plan(_ snapshot: Snapshot) throws -> Plan {
+        guard let rootID = snapshot.treeID else { throw LetheError.integrity("snapshot has no root tree") }
+        try repository.loadIndex()
+        var entries: [(depth: Int, node: Node)] = []
+        var files = 0, directories = 0, symlinks = 0, bytes = 0
+        // Depth first, by name, with the walk's own stack: what is still to visit, the next last.
+        var pending = try repository.loadTree(rootID).nodes.reversed().map { (depth: 0, node: $0) }
+        while let entry = pending.popLast() {
+            entries.append(entry)
+            switch entry.node.kind {
+            case .directory:
+                directories += 1
+                if let subtree = entry.node.subtree {
+                    pending += try repository.loadTree(subtree).nodes.reversed().map { (depth: entry.depth + 1, node: $0) }
+                }
+            case .symlink:
+                symlinks += 1
+            case .file:
+                files += 1
+                bytes += entry.node.size
+            }
+        }
+        return Plan(files: files, directories: directories, symlinks: symlinks, bytes: bytes, repository: repository, entries: entries)
+    }
+
+    /// Writes the archive `plan` lists to `path`, whose directory must exist.
+    public func write(_ plan: Plan, to path: String) throws -> Summary {
         let output = FileSystem.absolute(path)
         let directory = FileSystem.parent(of: output)
         guard FileSystem.isDirectory(directory) else { throw LetheError.usage("cannot write \(output): \(directory) is not a directory") }
-        try repository.loadIndex()
         let temporary = "\(directory)/.\(FileSystem.basename(of: output)).lethe-export-\(UInt64.random(in: 0...UInt64.max))"
+        var summary = Summary(files: plan.files, directories: plan.directories, symlinks: plan.symlinks, bytes: plan.bytes)
         do {
             let file = try OwnedFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
             let tar = TarWriter(file: file)
-            try add(snapshot.treeID!, prefix: "", to: tar)
+            try add(plan, to: tar)
             try tar.finish()
             try file.sync()
             try file.close()
@@ -46,9 +93,17 @@ public final class Exporter {
         return summary
     }
 
-    private func add(_ tree: BlobID, prefix: String, to tar: TarWriter) throws {
-        for node in try repository.loadTree(tree).nodes {
-            let path = prefix + node.name
+    /// `plan`, then `write`.
+    public func export(_ snapshot: Snapshot, to path: String) throws -> Summary {
+        try write(try plan(snapshot), to: path)
+    }
+
+    private func add(_ plan: Plan, to tar: TarWriter) throws {
+        // The names of the directories above the entry being written.
+        var above: [String] = []
+        for (depth, node) in plan.entries {
+            above.removeLast(above.count - depth)
+            let path = (above + [node.name]).joined(separator: "/")
             var entry = TarWriter.Entry(
                 path: path, type: .file, mode: node.mode, uid: node.uid, gid: node.gid, size: 0, modified: node.modified)
             switch node.kind {
@@ -56,20 +111,16 @@ public final class Exporter {
                 entry.type = .directory
                 entry.path += "/"
                 try tar.begin(entry)
-                summary.directories += 1
-                if let subtree = node.subtree { try add(subtree, prefix: path + "/", to: tar) }
+                above.append(node.name)
             case .symlink:
                 entry.type = .symlink
                 entry.linkTarget = node.target ?? ""
                 try tar.begin(entry)
-                summary.symlinks += 1
             case .file:
                 entry.size = node.size
                 try tar.begin(entry)
-                try repository.readContent(of: node, path: path) { try tar.writeContent($0) }
+                try plan.repository.readContent(of: node, path: path) { try tar.writeContent($0) }
                 try tar.finishContent()
-                summary.files += 1
-                summary.bytes += node.size
             }
         }
     }

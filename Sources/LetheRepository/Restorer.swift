@@ -1,27 +1,39 @@
-import Foundation
 import Glibc
 import LetheStore
 
 /// Restores a snapshot (or one path of it) into a directory: contents byte for byte,
-/// permissions, modification times, symbolic links, empty directories, and ownership when
-/// running as root.
+/// permissions (setuid, setgid and sticky included), modification times to the nanosecond,
+/// symbolic links, empty directories, and ownership when running as root.
 ///
-/// Every blob is authenticated as it is read, and a file is written under a temporary name
-/// and renamed into place only when complete, so a file that exists under its real name is
-/// whole. Directories are created first, files are written by two workers, and directory
-/// permissions and times are applied last, deepest first, so that writing into a directory
-/// does not disturb its restored time.
+/// A restore has two steps, so that the audit entry saying what leaves the repository (how
+/// many files, how many bytes) can be made durable before anything does: `plan` reads the
+/// snapshot's trees and writes nothing, `execute` writes what the plan lists. `restore` does
+/// both.
 ///
-/// The file workers only read `repository` (its index is loaded before they start) and
-/// `restoreOwnership`; the plan arrays are filled before and read after, hence
-/// `@unchecked Sendable`.
-public final class Restorer: @unchecked Sendable {
+/// Nothing is ever written outside the target, even as root into a directory that others can
+/// write to while the restore runs: the target is resolved once, and below it every directory
+/// is opened without following links and worked on through its descriptor (see
+/// `RestoreWriter`). A directory swapped for a link, or moved, stops the restore with an error
+/// naming it.
+///
+/// Every blob is authenticated as it is read, and a file is written under a temporary name and
+/// renamed into place only when complete, so a file that exists under its real name is whole.
+/// Directories are created first, files are written by two workers, links come next, and
+/// directory permissions and times are applied last, deepest first, so that writing into a
+/// directory does not disturb its restored time.
+public final class Restorer {
     public struct Options {
         public var target: String
         /// A path inside the snapshot (`docs/contract.pdf`); nil restores everything.
         public var subpath: String?
-        /// Restore into a directory that already has entries, replacing same-named files.
+        /// Restore into a directory that already has entries, replacing same-named files. An
+        /// entry standing where the snapshot has something else (a file or a link where a
+        /// directory belongs) is removed, never followed.
         public var allowNonEmptyTarget: Bool
+        /// Called on a file worker before each file is written, with the file's path below the
+        /// target (`docs/report.txt`); an error it throws fails the restore. For tests that
+        /// change the target while a restore runs.
+        var beforeWritingFile: (@Sendable (String) throws -> Void)?
 
         public init(target: String, subpath: String? = nil, allowNonEmptyTarget: Bool = false) {
             self.target = target
@@ -37,159 +49,51 @@ public final class Restorer: @unchecked Sendable {
         public var bytes = 0
     }
 
-    /// `UTIME_OMIT` of <sys/stat.h> (a macro Swift does not import): leave the access time.
-    private static let omitTime = (1 << 30) - 2
-
     private let repository: Repository
-    private let restoreOwnership = geteuid() == 0
-    private var files: [(path: String, node: Node)] = []
-    private var symlinks: [(path: String, node: Node)] = []
-    private var directories: [(path: String, node: Node)] = []
-    private var summary = Summary()
 
     public init(repository: Repository) {
         self.repository = repository
     }
 
-    public func restore(_ snapshot: Snapshot, options: Options) throws -> Summary {
-        let target = FileSystem.absolute(options.target)
-        try prepareTarget(target, allowNonEmpty: options.allowNonEmptyTarget)
+    /// Reads the snapshot's trees (only the part below `options.subpath`, if given) and lists
+    /// what a restore would write, without writing anything, not even the target. Fails with
+    /// a usage error if the target is not a directory, is not empty (without
+    /// `allowNonEmptyTarget`), or the subpath is not in the snapshot.
+    public func plan(_ snapshot: Snapshot, options: Options) throws -> Plan {
+        let target = Restorer.normalized(FileSystem.absolute(options.target))
+        try Restorer.checkTarget(target, allowNonEmpty: options.allowNonEmptyTarget)
         try repository.loadIndex()
-        guard let rootID = snapshot.treeID else { throw LetheError.integrity("snapshot has no root tree") }
-        var tree = try repository.loadTree(rootID)
-        var path = target
-        let components = (options.subpath ?? "").split(separator: "/").map(String.init).filter { $0 != "." }
-        for (position, component) in components.enumerated() {
-            guard let node = tree.node(named: component) else {
-                throw LetheError.usage("\(components[0...position].joined(separator: "/")) is not in the snapshot")
-            }
-            path += "/\(component)"
-            if position == components.count - 1 {
-                try plan(node, at: path)
-            } else {
-                guard node.kind == .directory, let subtree = node.subtree else {
-                    throw LetheError.usage("\(components[0...position].joined(separator: "/")) is not a directory")
-                }
-                try makeDirectory(path)
-                directories.append((path, node))
-                tree = try repository.loadTree(subtree)
-            }
-        }
-        if components.isEmpty {
-            for node in tree.nodes { try plan(node, at: "\(target)/\(node.name)") }
-        }
-        try writeFiles()
-        for (path, node) in symlinks { try restoreSymlink(node, at: path) }
-        for (path, node) in directories.reversed() { try applyMetadata(node, at: path, descriptor: nil) }
-        summary.directories = directories.count
-        summary.symlinks = symlinks.count
-        return summary
+        return try Plan(reading: snapshot, options: options, target: target, from: repository)
     }
 
-    private func prepareTarget(_ target: String, allowNonEmpty: Bool) throws {
-        if let info = try FileSystem.status(target) {
-            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw LetheError.usage("restore target \(target) is not a directory") }
-            if !allowNonEmpty, !(try FileSystem.listDirectory(target)).isEmpty {
-                throw LetheError.usage("restore target \(target) is not empty; pass --force to restore into it and replace same-named files")
-            }
-        } else {
-            try FileSystem.makeDirectories(target, mode: 0o700)
+    /// Writes what `plan` lists into its target, creating the target if it is missing. The
+    /// target is checked again, as it may have changed since the plan was made.
+    public func execute(_ plan: Plan) throws -> Summary {
+        try Restorer.checkTarget(plan.target, allowNonEmpty: plan.options.allowNonEmptyTarget)
+        if try FileSystem.status(plan.target) == nil { try FileSystem.makeDirectories(plan.target, mode: 0o700) }
+        try RestoreWriter(plan: plan, target: try DirectoryHandle(resolvingParentsOf: plan.target)).run()
+        return Summary(files: plan.files, directories: plan.directories, symlinks: plan.symlinks, bytes: plan.bytes)
+    }
+
+    /// `plan`, then `execute`.
+    public func restore(_ snapshot: Snapshot, options: Options) throws -> Summary {
+        try execute(try plan(snapshot, options: options))
+    }
+
+    /// The target must be a directory (a link there is refused, as it names somewhere else),
+    /// and empty unless the caller allows otherwise; a missing target is created by `execute`.
+    private static func checkTarget(_ target: String, allowNonEmpty: Bool) throws {
+        guard let info = try FileSystem.status(target) else { return }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw LetheError.usage("restore target \(target) is not a directory") }
+        if !allowNonEmpty, !(try FileSystem.listDirectory(target)).isEmpty {
+            throw LetheError.usage("restore target \(target) is not empty; pass --force to restore into it and replace same-named files")
         }
     }
 
-    /// Walks `node`, creating directories now and queueing files, links and directory
-    /// metadata for later.
-    private func plan(_ node: Node, at path: String) throws {
-        switch node.kind {
-        case .directory:
-            try makeDirectory(path)
-            directories.append((path, node))
-            guard let subtree = node.subtree else { throw LetheError.integrity("directory \(path) has no tree") }
-            for child in try repository.loadTree(subtree).nodes {
-                try plan(child, at: "\(path)/\(child.name)")
-            }
-        case .file:
-            files.append((path, node))
-        case .symlink:
-            symlinks.append((path, node))
-        }
-    }
-
-    /// Creates `path` as a real directory, replacing a file or link that stands there.
-    private func makeDirectory(_ path: String) throws {
-        if let info = try FileSystem.status(path) {
-            if (info.st_mode & S_IFMT) == S_IFDIR { return }
-            try FileSystem.removeFile(path)
-        }
-        guard mkdir(path, 0o700) == 0 else { throw SystemError("create directory", path) }
-    }
-
-    private func writeFiles() throws {
-        let jobs = files
-        let failures = FailureBox()
-        let next = WorkCounter()
-        let workers = min(2, max(1, jobs.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while failures.first == nil, let index = next.take(below: jobs.count) {
-                do {
-                    try self.restoreFile(jobs[index].node, at: jobs[index].path)
-                } catch {
-                    failures.record(error)
-                }
-            }
-        }
-        if let error = failures.first { throw error }
-        summary.files = jobs.count
-        summary.bytes = jobs.reduce(0) { $0 + $1.node.size }
-    }
-
-    private func restoreFile(_ node: Node, at path: String) throws {
-        let directory = FileSystem.parent(of: path)
-        let temporary = "\(directory)/.lethe-restore-\(UInt64.random(in: 0...UInt64.max))"
-        do {
-            let file = try OwnedFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
-            try repository.readContent(of: node, path: path) { try file.write($0) }
-            try applyMetadata(node, at: temporary, descriptor: file.descriptor)
-            try file.close()
-            try FileSystem.rename(temporary, to: path)
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-    }
-
-    private func restoreSymlink(_ node: Node, at path: String) throws {
-        if try FileSystem.status(path) != nil { try FileSystem.removeFile(path) }
-        guard symlink(node.target ?? "", path) == 0 else { throw SystemError("create symbolic link", path) }
-        if restoreOwnership { _ = lchown(path, node.uid, node.gid) }
-        var times = [timespec(tv_sec: 0, tv_nsec: Restorer.omitTime), node.modified.timespec]
-        _ = utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW)
-    }
-
-    /// Owner (as root), permissions, then modification time: chown clears setuid bits, and
-    /// any change to the file would bump its time, so this order matters.
-    private func applyMetadata(_ node: Node, at path: String, descriptor: Int32?) throws {
-        var times = [timespec(tv_sec: 0, tv_nsec: Restorer.omitTime), node.modified.timespec]
-        if let descriptor {
-            if restoreOwnership { _ = fchown(descriptor, node.uid, node.gid) }
-            guard fchmod(descriptor, mode_t(node.mode)) == 0 else { throw SystemError("set permissions of", path) }
-            guard futimens(descriptor, &times) == 0 else { throw SystemError("set times of", path) }
-        } else {
-            if restoreOwnership { _ = lchown(path, node.uid, node.gid) }
-            guard chmod(path, mode_t(node.mode)) == 0 else { throw SystemError("set permissions of", path) }
-            guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw SystemError("set times of", path) }
-        }
-    }
-}
-
-/// The first error any worker hit.
-final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: Error?
-
-    var first: Error? { lock.withLock { error } }
-
-    func record(_ failure: Error) {
-        lock.withLock { if error == nil { error = failure } }
+    /// `path` without trailing slashes, which would make `lstat` follow a link at the end.
+    private static func normalized(_ path: String) -> String {
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
     }
 }

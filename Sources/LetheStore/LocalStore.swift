@@ -3,10 +3,13 @@ import Glibc
 /// The embedded default `ObjectStore`: one file per object below a root directory.
 ///
 /// A `put` is written to `<root>/.staging/`, fsynced, renamed into place and the directory
-/// fsynced, so an object is either absent or whole. Staging names start with the object key
-/// (with `/` spelled `#`), which lets `discardIncompleteWrites` find a crashed write of a
-/// given tenant. Deleting the last object in a directory removes the directory too, so a
-/// deleted tenant leaves no empty folder bearing its name.
+/// fsynced, so an object is either absent or whole. A staging name is the object key with `/`
+/// spelled `#`, then `@`, the process id, `.` and a random number
+/// (`tenants#acme#data#3f#3f9a…@4711.8830…`): neither `#` nor `@` occurs in a key component,
+/// so the name says exactly which key it was, and `discardIncompleteWrites` finds a crashed
+/// write of a given tenant without touching one whose id merely starts the same way
+/// (`alpha.old` for `alpha`). Deleting the last object in a directory removes the directory
+/// too, so a deleted tenant leaves no empty folder bearing its name.
 public struct LocalStore: ObjectStore {
     public let root: String
 
@@ -22,9 +25,13 @@ public struct LocalStore: ObjectStore {
 
     private func path(_ key: ObjectKey) -> String { "\(root)/\(key.rawValue)" }
 
+    /// The key as it begins a staging name: `/` spelled `#`.
     private func stagingPrefix(_ key: ObjectKey) -> String {
         key.rawValue.replacingOccurrences(of: "/", with: "#")
     }
+
+    /// Ends the key in a staging name; like `#`, it cannot occur in a key.
+    private static let stagingSeparator = "@"
 
     public func put(_ key: ObjectKey, _ bytes: [UInt8]) throws {
         let writer = try self.writer(for: key)
@@ -33,7 +40,8 @@ public struct LocalStore: ObjectStore {
     }
 
     public func writer(for key: ObjectKey) throws -> ObjectWriter {
-        let staging = "\(stagingDirectory)/\(stagingPrefix(key)).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        let staging = "\(stagingDirectory)/\(stagingPrefix(key))\(LocalStore.stagingSeparator)"
+            + "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
         return LocalObjectWriter(
             file: try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600),
             staging: staging, target: path(key))
@@ -103,10 +111,13 @@ public struct LocalStore: ObjectStore {
         }
     }
 
+    /// Removes the staging files of `prefix` itself and of every key below it: names that
+    /// continue the prefix with `@` (the key ends there) or `#` (a `/`), never with another
+    /// key character.
     public func discardIncompleteWrites(prefix: ObjectKey) throws {
         let start = stagingPrefix(prefix)
         for name in try FileSystem.listDirectory(stagingDirectory)
-        where name.hasPrefix(start + "#") || name.hasPrefix(start + ".") {
+        where name.hasPrefix(start + LocalStore.stagingSeparator) || name.hasPrefix(start + "#") {
             try FileSystem.removeFile("\(stagingDirectory)/\(name)")
         }
     }

@@ -27,11 +27,13 @@ enum SampleTree {
 
     static var totalBytes: Int { files.reduce(0) { $0 + $1.bytes.count } }
 
-    static func make(at root: String) throws {
+    /// Writes the tree at `root`; without `withBigFile`, leaves out `big.bin`, for tests about
+    /// the tree's shape that need not chunk 20 MiB.
+    static func make(at root: String, withBigFile: Bool = true) throws {
         for directory in directories {
             try FileSystem.makeDirectories("\(root)/\(directory.path)")
         }
-        for (index, file) in files.enumerated() {
+        for (index, file) in files.enumerated() where withBigFile || file.path != "big.bin" {
             let path = "\(root)/\(file.path)"
             try FileSystem.writeAtomically(file.bytes, to: path, mode: file.mode)
             try setTime(path, seconds: 1_600_000_000 + index * 86_400, nanoseconds: 123_456_789 + index)

@@ -65,9 +65,9 @@ import Testing
         for name in ["t/b/2", "t/a/1", "t/b/1", "t/b-c", "u/1"] { try store.put(key(name), [0]) }
         try store.put(key("t/a/sized"), [1, 2, 3])
         // A write in progress of a key under t/, and dot-names inside the prefix.
-        try FileSystem.writeAtomically([9], to: "\(staging)/t#c#1.123.456")
+        try FileSystem.writeAtomically([9], to: "\(staging)/t#c#1@123.456")
         try FileSystem.makeDirectories("\(root)/t/.staging")
-        try FileSystem.writeAtomically([9], to: "\(root)/t/.staging/t#d.1.2")
+        try FileSystem.writeAtomically([9], to: "\(root)/t/.staging/t#d@1.2")
         try FileSystem.writeAtomically([9], to: "\(root)/t/a/.partial")
         let listed = try store.list(prefix: key("t"))
         #expect(listed.map(\.key.rawValue) == ["t/a/1", "t/a/sized", "t/b-c", "t/b/1", "t/b/2"])
@@ -125,11 +125,37 @@ import Testing
 
     @Test func discardIncompleteWritesRemovesOnlyThatPrefixesStagingFiles() throws {
         _ = store
-        let ofPrefix = ["tenants#a#data#00#p.11.22", "tenants#a#index#ff.1.2", "tenants#a.3.4"]
-        let others = ["tenants#ab#data#00#p.11.22", "tenants#b#x.1.2", "tenants.5.6", "locks#a#x.7.8"]
+        let ofPrefix = ["tenants#a#data#00#p@11.22", "tenants#a#index#ff@1.2", "tenants#a@3.4"]
+        let others = [
+            "tenants#ab#data#00#p@11.22", "tenants#b#x@1.2", "tenants@5.6", "locks#a#x@7.8", "tenants#a.old#x@1.2",
+            "tenants#a.b@1.2", "tenants#a-b#c@1.2", "tenants#a_b@1.2",
+        ]
         for name in ofPrefix + others { try FileSystem.writeAtomically([1], to: "\(staging)/\(name)") }
         try store.discardIncompleteWrites(prefix: key("tenants/a"))
         #expect(try FileSystem.listDirectory(staging) == others.sorted())
+    }
+
+    /// Tenant ids may contain `.`, so `alpha.old` begins like `alpha`: its crashed writes are
+    /// its own, and discarding `alpha`'s must leave them. The writers are kept open, as a
+    /// crashed process leaves its staging files.
+    @Test func discardingATenantsWritesSparesATenantWhoseIdStartsTheSame() throws {
+        let store = self.store
+        var writers: [String: ObjectWriter] = [:]
+        var stagingNames: [String: String] = [:]
+        for name in ["tenants/alpha", "tenants/alpha/data/00/p", "tenants/alpha.old/data/00/p", "tenants/alpha.old", "tenants/alphabet/x"] {
+            let before = Set(try FileSystem.listDirectory(staging))
+            let writer = try store.writer(for: key(name))
+            try writer.write([1, 2, 3])
+            writers[name] = writer
+            let added = Set(try FileSystem.listDirectory(staging)).subtracting(before)
+            #expect(added.count == 1)
+            stagingNames[name] = added.first
+        }
+        try store.discardIncompleteWrites(prefix: key("tenants/alpha"))
+        let survivors = Set(try FileSystem.listDirectory(staging))
+        #expect(survivors == Set(["tenants/alpha.old/data/00/p", "tenants/alpha.old", "tenants/alphabet/x"].compactMap { stagingNames[$0] }))
+        for writer in writers.values { writer.abort() }
+        #expect(try FileSystem.listDirectory(staging).isEmpty)
     }
 
     @Test func anUncommittedWriterLeavesNothingVisibleOrStaged() throws {

@@ -1,0 +1,105 @@
+import LetheStore
+
+extension Restorer {
+    /// What a restore will write, read from the snapshot's trees before anything is written:
+    /// the counts an audit entry records, and every directory, file and link with its place.
+    ///
+    /// A plan carries the repository it was read from, so `execute` reads content under the
+    /// same tenant's key and index. Directories are listed parents first, in the order of a
+    /// depth-first walk by name, which is the order they are created in.
+    public struct Plan {
+        public var files: Int { fileEntries.count }
+        public var directories: Int { directoryEntries.count }
+        public var symlinks: Int { symlinkEntries.count }
+        /// Bytes of file content.
+        public let bytes: Int
+        /// The target directory, absolute.
+        public let target: String
+
+        let options: Options
+        let repository: Repository
+        let directoryEntries: [Entry]
+        let fileEntries: [Entry]
+        let symlinkEntries: [Entry]
+    }
+
+    /// One directory, file or link of a plan. Its path is not stored but spelled out from its
+    /// parents when needed (`Plan.path(of:)`): stored, the paths of a tree thousands of levels
+    /// deep would take memory growing with the square of its depth.
+    struct Entry: Sendable {
+        /// The directory it is in: an index into `Plan.directoryEntries`, or nil for the target.
+        let parent: Int?
+        let node: Node
+    }
+}
+
+extension Restorer.Plan {
+    /// Walks the snapshot's trees below `options.subpath` (all of them without one). The walk
+    /// keeps its own stack, so a tree thousands of directories deep does not exhaust the
+    /// thread's.
+    init(reading snapshot: Snapshot, options: Restorer.Options, target: String, from repository: Repository) throws {
+        guard let rootID = snapshot.treeID else { throw LetheError.integrity("snapshot has no root tree") }
+        var directories: [Restorer.Entry] = []
+        var files: [Restorer.Entry] = []
+        var symlinks: [Restorer.Entry] = []
+
+        // The directories leading to the subpath are restored too, each with its own metadata.
+        var tree = try repository.loadTree(rootID)
+        var start: [Restorer.Entry] = []
+        var parent: Int?
+        let components = (options.subpath ?? "").split(separator: "/").map(String.init).filter { $0 != "." }
+        for (position, component) in components.enumerated() {
+            let path = components[0...position].joined(separator: "/")
+            guard let node = tree.node(named: component) else { throw LetheError.usage("\(path) is not in the snapshot") }
+            if position == components.count - 1 {
+                start = [Restorer.Entry(parent: parent, node: node)]
+            } else {
+                guard node.kind == .directory, let subtree = node.subtree else { throw LetheError.usage("\(path) is not a directory") }
+                directories.append(Restorer.Entry(parent: parent, node: node))
+                parent = directories.count - 1
+                tree = try repository.loadTree(subtree)
+            }
+        }
+        if components.isEmpty {
+            start = tree.nodes.map { Restorer.Entry(parent: nil, node: $0) }
+        }
+
+        // Depth first, by name: what is still to visit, the next one last.
+        var pending = Array(start.reversed())
+        while let entry = pending.popLast() {
+            switch entry.node.kind {
+            case .directory:
+                guard let subtree = entry.node.subtree else {
+                    throw LetheError.integrity("directory \(Restorer.Plan.path(of: entry, in: directories)) has no tree")
+                }
+                directories.append(entry)
+                let index = directories.count - 1
+                for child in try repository.loadTree(subtree).nodes.reversed() {
+                    pending.append(Restorer.Entry(parent: index, node: child))
+                }
+            case .file:
+                files.append(entry)
+            case .symlink:
+                symlinks.append(entry)
+            }
+        }
+        self.init(
+            bytes: files.reduce(0) { $0 + $1.node.size }, target: target, options: options, repository: repository,
+            directoryEntries: directories, fileEntries: files, symlinkEntries: symlinks)
+    }
+
+    /// The path of `entry` below the target (`docs/report.txt`).
+    func path(of entry: Restorer.Entry) -> String {
+        Restorer.Plan.path(of: entry, in: directoryEntries)
+    }
+
+    private static func path(of entry: Restorer.Entry, in directories: [Restorer.Entry]) -> String {
+        var names = [entry.node.name]
+        var parent = entry.parent
+        while let index = parent {
+            names.append(directories[index].node.name)
+            parent = directories[index].parent
+        }
+        return names.reversed().joined(separator: "/")
+    }
+}
