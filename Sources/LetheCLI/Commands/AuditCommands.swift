@@ -3,7 +3,52 @@ import LetheCore
 import LetheStore
 
 enum AuditCommands {
-    static let specs = [log, verify, prove]
+    static let specs = [log, verify, prove, consistency]
+
+    static let consistency = CommandSpec(
+        ["audit", "consistency"],
+        summary: "print the RFC 9162 proof that the log of size NEW extends the log of size OLD",
+        usage: "audit consistency OLD NEW [--json]",
+        details: """
+            OLD and NEW are tree sizes (entry counts), 1 ≤ OLD ≤ NEW ≤ the log's size, for instance the sizes of
+            two checkpoints an auditor holds (one inside a destruction report, one newer). Prints both roots and
+            the proof, and checks it: a log that dropped or changed any of the first OLD entries cannot produce
+            one. Go's golang.org/x/mod/sumdb/tlog.CheckTree verifies the same proof.
+            """,
+        options: [.json]
+    ) { invocation in
+        let words = try invocation.positionals(2...2, "OLD NEW")
+        guard let old = Int(words[0]), let new = Int(words[1]) else { throw invocation.usageError("OLD and NEW are tree sizes (whole numbers)") }
+        let history = try AuditTrail(try invocation.installation()).history()
+        let proof = try history.consistencyProof(from: old, to: new)
+        let oldRoot = try history.root(ofFirst: old)
+        let newRoot = try history.root(ofFirst: new)
+        let valid = try MerkleTree.verifyConsistency(oldSize: old, newSize: new, oldRoot: oldRoot, newRoot: newRoot, proof: proof)
+        let output = ConsistencyOutput(
+            oldSize: old, newSize: new, oldRoot: Data(oldRoot).base64EncodedString(), newRoot: Data(newRoot).base64EncodedString(),
+            proof: proof.map { Data($0).base64EncodedString() }, checkpoint: history.checkpoint?.text, verified: valid)
+        if invocation.json {
+            try invocation.console.json(output)
+        } else {
+            let c = invocation.console
+            c.print("old tree     size \(old), root \(output.oldRoot)")
+            c.print("new tree     size \(new), root \(output.newRoot)")
+            c.print("proof        " + (output.proof.isEmpty ? "(empty: the same tree)" : output.proof.joined(separator: "\n             ")))
+            c.print(valid ? "The proof verifies: the log of size \(new) extends the log of size \(old)." : "The proof does NOT verify.")
+        }
+        return valid ? .success : .integrity
+    }
+
+    struct ConsistencyOutput: Encodable {
+        let oldSize: Int
+        let newSize: Int
+        let oldRoot: String
+        let newRoot: String
+        let proof: [String]
+        /// The newest checkpoint, which signs the log's current root.
+        let checkpoint: String?
+        let verified: Bool
+    }
 
     static let log = CommandSpec(
         ["audit", "log"],

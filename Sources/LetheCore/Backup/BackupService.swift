@@ -36,9 +36,13 @@ public final class BackupService: @unchecked Sendable {
     }
 
     /// Backs up `tenants`, at most `workers` at a time, largest first; results in input order.
-    /// Every tenant's outcome is appended to the audit log; only a failure of that append
-    /// throws (the backups themselves are done by then).
+    /// Every tenant's outcome is appended to the audit log. No snapshot may stand in the store
+    /// without its audit entry: the signing key is loaded before any work, and if the append
+    /// fails anyway, the snapshots this run made are withdrawn before the error is thrown (their
+    /// data, referenced by nothing, is left for prune). A crash between the two leaves a genuine
+    /// snapshot the log does not know, which `verify` records when it finds it.
     public func run(_ tenants: [TenantID], workers: Int = 2) throws -> [TenantBackupResult] {
+        _ = try installation.signingKey()
         let sizes = (try? installation.catalog().snapshots(of: nil)).map { rows in
             Dictionary(rows.map { ($0.tenant, $0.bytes) }, uniquingKeysWith: { _, latest in latest })
         } ?? [:]
@@ -52,13 +56,17 @@ public final class BackupService: @unchecked Sendable {
             }
         }
         let outcomes = results.values
-        if !outcomes.isEmpty {
+        guard !outcomes.isEmpty else { return outcomes }
+        do {
             try AuditTrail(installation).record(outcomes.map { result in
                 AuditLog.Event("backup", tenant: result.tenant, details: [
                     "status": result.status.rawValue, "snapshot": result.snapshot ?? "", "error": result.error ?? "",
                     "bytesAdded": String(result.summary?.bytesAdded ?? 0),
                 ].filter { !$0.value.isEmpty })
             })
+        } catch {
+            try withdraw(outcomes)
+            throw error
         }
         return outcomes
     }
@@ -95,6 +103,16 @@ public final class BackupService: @unchecked Sendable {
         }
         result.durationSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
         return result
+    }
+
+    /// Deletes the snapshots `outcomes` made, which could not be logged.
+    private func withdraw(_ outcomes: [TenantBackupResult]) throws {
+        for result in outcomes {
+            guard let hex = result.snapshot, let id = SnapshotID(hex: hex) else { continue }
+            let tenant = try TenantID(result.tenant)
+            try installation.store.delete(Layout.snapshot(tenant, id))
+            try installation.catalog().removeSnapshot(tenant: tenant, id: id)
+        }
     }
 
     /// The newest snapshot, found through the catalog (just synced with the store).

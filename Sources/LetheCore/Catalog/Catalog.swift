@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import LetheRepository
 import LetheStore
 
@@ -13,6 +14,11 @@ public final class Catalog: @unchecked Sendable {
     private let lock = NSLock()
 
     public init(path: String) throws {
+        // The catalog names tenants and their files: readable by the service's user only.
+        // SQLite gives its -wal and -shm files the database file's permissions.
+        let file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600)
+        guard fchmod(file.descriptor, 0o600) == 0 else { throw SystemError("set permissions of", path) }
+        try file.close()
         database = try Database(path: path)
         try database.execute("""
             PRAGMA journal_mode = WAL;

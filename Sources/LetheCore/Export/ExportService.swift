@@ -23,12 +23,14 @@ public struct ExportService: Sendable {
 
     public func export(tenant: TenantID, snapshot spec: String?, output: String) throws -> Result {
         let release = DataRelease(installation)
-        let (row, summary) = try release.withSnapshot(of: tenant, spec, operation: "export") { repository, row, snapshot in
-            (row, try Exporter(repository: repository).export(snapshot, to: output))
-        }
         let path = FileSystem.absolute(output)
-        let failures = try release.record(
-            "export", tenant: tenant, snapshot: row.id, destination: path, files: summary.files, bytes: summary.bytes)
+        let (row, (summary, failures)) = try release.withSnapshot(of: tenant, spec, operation: "export") { repository, row, snapshot in
+            let exporter = Exporter(repository: repository)
+            let plan = try exporter.plan(snapshot)
+            return (row, try release.release("export", tenant: tenant, snapshot: row.id, destination: path, files: plan.files, bytes: plan.bytes) {
+                try exporter.write(plan, to: output)
+            })
+        }
         return Result(
             tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, output: path, summary: summary,
             notificationFailures: failures)

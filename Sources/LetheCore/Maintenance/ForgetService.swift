@@ -43,7 +43,7 @@ public struct ForgetService: Sendable {
             if !removals.isEmpty { try catalog.pruneTrees(tenant: tenant) }
             try AuditTrail(installation).record("forget", tenant: tenant, details: [
                 "removed": String(removals.count), "policy": policy.summary,
-                "snapshots": removals.map { String($0.snapshot.prefix(8)) }.joined(separator: " "),
+                "snapshots": removals.map(\.snapshot).joined(separator: " "),
             ])
         }
         return Result(tenant: tenant.rawValue, policy: policy.summary, decisions: decisions, removed: removals.count, dryRun: dryRun)

@@ -135,11 +135,24 @@ public struct DataRelease: Sendable {
         return try body(repository, row, try repository.loadSnapshot(try row.snapshotID()))
     }
 
-    /// Returns the notification failures (already logged).
-    public func record(_ event: String, tenant: TenantID, snapshot: String, destination: String, files: Int, bytes: Int) throws -> [String] {
+    /// What is about to leave: logged before the first byte is written, so that no personal
+    /// data ever leaves without a durable audit entry. The release itself runs in `body`; if it
+    /// fails part-way, that is logged too, since some of the data may already be out.
+    public func release<T>(
+        _ event: String, tenant: TenantID, snapshot: String, destination: String, files: Int, bytes: Int, _ body: () throws -> T
+    ) throws -> (T, notificationFailures: [String]) {
         try AuditTrail(installation).record(event, tenant: tenant, details: [
             "snapshot": snapshot, "destination": destination, "files": String(files), "bytes": String(bytes),
         ])
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try? AuditTrail(installation).record("\(event).failed", tenant: tenant, details: [
+                "snapshot": snapshot, "destination": destination, "error": "\(error)",
+            ])
+            throw error
+        }
         let failures = Notifier(settings: installation.configuration.notifications).send(DataReleaseEvent(
             event: event, tenant: tenant.rawValue, snapshot: snapshot, actor: installation.actor, time: installation.nowText,
             host: ProcessInfo.processInfo.hostName, destination: destination, files: files, bytes: bytes))
@@ -148,6 +161,6 @@ public struct DataRelease: Sendable {
                 "event": event, "snapshot": snapshot, "failures": failures.joined(separator: "; "),
             ])
         }
-        return failures
+        return (result, failures)
     }
 }

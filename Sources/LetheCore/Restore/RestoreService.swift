@@ -25,13 +25,14 @@ public struct RestoreService: Sendable {
     public func restore(tenant: TenantID, snapshot spec: String?, options: Restorer.Options) throws -> Result {
         let started = Date()
         let release = DataRelease(installation)
-        let (row, summary) = try release.withSnapshot(of: tenant, spec, operation: "restore") { repository, row, snapshot in
-            (row, try Restorer(repository: repository).restore(snapshot, options: options))
-        }
         let target = FileSystem.absolute(options.target)
-        let failures = try release.record(
-            "restore", tenant: tenant, snapshot: row.id, destination: target + (options.subpath.map { " (path \($0))" } ?? ""),
-            files: summary.files, bytes: summary.bytes)
+        let (row, (summary, failures)) = try release.withSnapshot(of: tenant, spec, operation: "restore") { repository, row, snapshot in
+            let restorer = Restorer(repository: repository)
+            let plan = try restorer.plan(snapshot, options: options)
+            return (row, try release.release(
+                "restore", tenant: tenant, snapshot: row.id, destination: target + (options.subpath.map { " (path \($0))" } ?? ""),
+                files: plan.files, bytes: plan.bytes) { try restorer.execute(plan) })
+        }
         return Result(
             tenant: tenant.rawValue, snapshot: row.id, snapshotTime: row.time, target: target,
             path: options.subpath, summary: summary,

@@ -19,20 +19,33 @@ public struct VerifyService: Sendable {
         public var isClean: Bool { error == nil && report.isClean }
     }
 
-    /// Verifies each tenant; `readPacks` picks the packs whose data is decrypted. The outcome
-    /// of each is appended to the audit log.
+    /// Verifies each tenant; `readPacks` picks the packs whose data is decrypted. Besides the
+    /// store's own consistency, each tenant's snapshots are compared with the audit log: a
+    /// snapshot it logged and never forgot that is gone, or one it forgot that is back, is an
+    /// integrity violation naming the snapshot. A genuine snapshot the log lacks (a backup that
+    /// crashed before logging it) is logged now, as `backup.recovered`. The outcome of each
+    /// tenant is appended to the audit log.
     public func verify(_ tenants: [TenantID], readPacks: @escaping (TenantID, PackID) -> Bool) throws -> [Result] {
+        let logged = LoggedSnapshots(try AuditTrail(installation).history())
+        var recovered: [AuditLog.Event] = []
         let results = tenants.map { tenant in
             do {
                 let repository = try installation.repository(for: tenant)
                 let lock = try TenantLock.acquire(repository, exclusive: false, operation: "verify", clock: installation.clock)
                 defer { lock.release() }
-                let report = try Checker(repository: repository).run { readPacks(tenant, $0) }
+                var report = try Checker(repository: repository).run { readPacks(tenant, $0) }
+                let comparison = logged.compare(tenant, store: try repository.snapshotIDs())
+                report.errors += comparison.missing + comparison.resurrected
+                for id in comparison.unlogged where (try? repository.loadSnapshot(id)) != nil {
+                    report.notes.append("\(Layout.snapshot(tenant, id)): a genuine snapshot the audit log lacked (a backup interrupted before it was logged); logged now")
+                    recovered.append(AuditLog.Event("backup.recovered", tenant: tenant.rawValue, details: ["snapshot": id.hex]))
+                }
                 return Result(tenant: tenant.rawValue, report: report, error: nil)
             } catch {
                 return Result(tenant: tenant.rawValue, report: Checker.Report(), error: "\(error)")
             }
         }
+        if !recovered.isEmpty { try AuditTrail(installation).record(recovered) }
         if !results.isEmpty {
             try AuditTrail(installation).record(results.map { result in
                 AuditLog.Event("verify", tenant: result.tenant, details: [
