@@ -24,7 +24,7 @@ public enum ExitCode: Int32, Sendable {
             return .usage
         case let error as KeyError:
             switch error {
-            case .notInitialized, .alreadyInitialized, .tenantKeyExists: return .usage
+            case .notInitialized, .alreadyInitialized, .tenantKeyExists, .signingKeyMissing: return .usage
             case .keystoreDamaged, .unwrapFailed, .malformedKeyFile, .publicKeyMismatch: return .integrity
             case .kekMissing, .noTenantKey: return .failure
             }

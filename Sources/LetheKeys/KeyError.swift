@@ -6,6 +6,8 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case notInitialized(directory: String)
     /// `lethe init` on a key directory that already holds keys.
     case alreadyInitialized(directory: String)
+    /// The service signing key is gone from an initialized key directory.
+    case signingKeyMissing(path: String)
     /// The keystore names KEK epoch `epoch`, but the KEK provider has no such key.
     case kekMissing(epoch: Int, location: String)
     /// The keystore file does not parse, is not in canonical form, has an invalid field, or its
@@ -28,6 +30,8 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
             return "no keys in \(directory): run `lethe init` first"
         case .alreadyInitialized(let directory):
             return "\(directory) already holds Lethe keys; refusing to overwrite them"
+        case .signingKeyMissing(let path):
+            return "the service signing key \(path) is missing: nothing can be logged or signed without it; restore it from the key directory's backup"
         case .kekMissing(let epoch, let location):
             return "KEK epoch \(epoch) is missing from \(location): tenant keys cannot be unwrapped"
         case .keystoreDamaged(let path, let reason):

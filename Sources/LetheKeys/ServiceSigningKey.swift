@@ -35,7 +35,8 @@ public struct ServiceSigningKey: Sendable {
         do {
             pem = try KeyDirectory(directory).readSecret(privateName, limit: 16 << 10)
         } catch let error as SystemError where error.isNotFound {
-            throw KeyError.notInitialized(directory: directory)
+            throw FileSystem.exists("\(directory)/keystore.json")
+                ? KeyError.signingKeyMissing(path: privatePath(in: directory)) : KeyError.notInitialized(directory: directory)
         }
         let key: Ed25519.PrivateKey
         do {

@@ -100,3 +100,84 @@ import Testing
         #expect(try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).problems.isEmpty)
     }
 }
+
+/// Issue 9, finding 5: the log trusted its derived files. Appends now start from the signed
+/// checkpoint, and the host's anchor moves only along a consistency proof.
+@Suite struct AuditAnchorTests {
+    let test = try! TestInstallation()
+    var trail: AuditTrail { AuditTrail(test.installation) }
+    var store: ObjectStore { test.installation.store }
+
+    func integrityMessage(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "no error"
+        } catch let error as LetheError where error.kind == .integrity {
+            return error.message
+        } catch {
+            return "unexpected \(error)"
+        }
+    }
+
+    @Test func anEditedEntryWithAMatchingFrontierIsNeverSigned() throws {
+        for n in 0..<4 { try trail.record("event", tenant: nil, details: ["n": String(n)]) }
+        // The finding: rewrite entry 2 and store the frontier that matches the rewritten tree.
+        let key = try ObjectKey("audit/entries/00000000000000000002")
+        let edited = String(decoding: try store.get(key), as: UTF8.self).replacingOccurrences(of: "\"n\":\"1\"", with: "\"n\":\"9\"")
+        try store.put(key, Array(edited.utf8))
+        var frontier = MerkleFrontier()
+        for index in 0..<5 {
+            let bytes = try store.get(try ObjectKey("audit/entries/" + String(format: "%020d", index)))
+            try frontier.append(try MerkleTree.leafHash(bytes))
+        }
+        try store.put(try ObjectKey("audit/frontier.json"), Array(try JSONEncoder().encode(frontier)))
+        #expect(integrityMessage { try trail.record("next", tenant: nil) }.contains("do not match the signed checkpoint"))
+        #expect(try store.list(prefix: try ObjectKey("audit/entries")).count == 5, "nothing was appended over the edit")
+    }
+
+    @Test func theAnchorFollowsAnotherHostsAppendsButNotARewrite() throws {
+        try trail.record("a", tenant: nil)
+        // Host B shares the store and the keys, and has its own key directory (a copy).
+        let hostB = "\(test.root)/keys-b"
+        try FileManager.default.copyItem(atPath: test.installation.keysDirectory, toPath: hostB)
+        let logB = AuditLog(
+            store: store, lockDirectory: "\(test.root)/locks-b", anchors: TrustAnchors(directory: hostB),
+            installationID: test.installation.configuration.installationID)
+        let key = try test.installation.signingKey()
+        try logB.append([AuditLog.Event("b", tenant: nil)], actor: "b", time: "2026-01-10T03:00:00Z", key: key)
+        // Host A accepts the longer log: it extends what A anchored.
+        try trail.record("c", tenant: nil)
+        #expect(try trail.history().entries.map(\.operation) == ["init", "a", "b", "c"])
+        // Host B, behind by one, now sees a store ahead of its anchor and checks it too; then
+        // something rewrites entry 1 and re-signs (O could; S cannot sign).
+        let rewritten = AuditEntry(index: 1, time: "2026-01-10T02:00:00Z", actor: "x", operation: "rewritten", tenant: nil, details: [:])
+        try store.put(try ObjectKey("audit/entries/00000000000000000001"), try rewritten.canonicalBytes())
+        var frontier = MerkleFrontier()
+        for index in 0..<4 {
+            try frontier.append(try MerkleTree.leafHash(try store.get(try ObjectKey("audit/entries/" + String(format: "%020d", index)))))
+        }
+        let forged = try Checkpoint.sign(origin: logB.origin, size: 4, root: try frontier.root(), key: key.privateKey)
+        try store.put(try ObjectKey("audit/checkpoint"), Array(forged.text.utf8))
+        // Host A anchored size 4 with the true root: the same size, another root.
+        #expect(integrityMessage { _ = try trail.history() }.contains("another root"))
+        // Host B anchored size 3: the rewritten tree does not extend it.
+        #expect(integrityMessage { _ = try logB.history(publicKey: key.publicKey) }.contains("does not extend"))
+    }
+
+    @Test func aDamagedAnchorIsAnIntegrityError() throws {
+        try trail.record("a", tenant: nil)
+        try FileSystem.writeAtomically(Array("not a checkpoint\n".utf8), to: "\(test.installation.keysDirectory)/audit-head", mode: 0o600)
+        #expect(integrityMessage { _ = try trail.history() }.contains("audit-head"))
+    }
+
+    @Test func everyCheckpointInAReportIsCheckedAgainstTheLog() throws {
+        try trail.record("a", tenant: nil)
+        let (_, checkpoint) = try trail.record("b", tenant: nil)
+        let key = try test.installation.signingKey()
+        #expect(try trail.log.verify(publicKey: key.publicKey, external: [.init(source: "report r", text: checkpoint.text)]).isClean)
+        // A checkpoint signed over a tree the log does not contain (a report kept from before a rewrite).
+        let other = try Checkpoint.sign(origin: trail.log.origin, size: 2, root: [UInt8](repeating: 7, count: 32), key: key.privateKey)
+        let result = try trail.log.verify(publicKey: key.publicKey, external: [.init(source: "report r", text: other.text)])
+        #expect(result.problems.contains { $0.hasPrefix("report r") })
+    }
+}

@@ -108,15 +108,11 @@ enum ReportCommands {
             guard let report = invocation.arguments.value("--report"), let sig = invocation.arguments.value("--signature") else {
                 throw invocation.usageError("give REPORT, or --report, --signature, --public-key and what you trust")
             }
+            guard trust != nil else { throw untrusted(invocation) }
             json = try FileSystem.readFile(report, limit: 256 << 20)
             signature = try FileSystem.readFile(sig, limit: 4096)
         }
-        guard let trust else {
-            throw invocation.usageError(
-                "an independent check needs the service's public key (--public-key) and the authorizers' key fingerprints "
-                    + "(--authorizer, --authorizers) or the SHA-256 of registry version 1 (--registry-genesis), obtained out of "
-                    + "band: a report cannot vouch for the keys that check it")
-        }
+        guard let trust else { throw untrusted(invocation) }
         let result = ReportVerifier.verify(json: json, signature: signature, trust: trust)
         if invocation.json {
             try invocation.console.json(result)
@@ -125,6 +121,13 @@ enum ReportCommands {
             invocation.console.print(result.isValid ? "Report verified." : "Report does NOT verify.")
         }
         return result.isValid ? .success : .integrity
+    }
+
+    private static func untrusted(_ invocation: Invocation) -> UsageError {
+        invocation.usageError(
+            "an independent check needs the service's public key (--public-key) and the authorizers' key fingerprints "
+                + "(--authorizer, --authorizers) or the SHA-256 of registry version 1 (--registry-genesis), obtained out of "
+                + "band: a report cannot vouch for the keys that check it")
     }
 
     /// The trust an auditor passed on the command line, or nil if none. A public key without
