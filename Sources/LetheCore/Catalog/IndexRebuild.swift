@@ -38,12 +38,20 @@ public struct IndexRebuild: Sendable {
             // Destroyed tenants stay refused: their reports are in the store.
             let reports = ReportStore(store: installation.store)
             for id in try reports.ids() {
-                let stored = try reports.load(id)
-                let report = stored.report
-                try catalog.addTombstone(Catalog.Tombstone(tenant: try TenantID(report.tenant.id), report: id, destroyedAt: report.finished))
-                try catalog.addReport(Catalog.ReportRow(
-                    id: id, tenant: report.tenant.id, request: report.request.id, finished: report.finished,
-                    sha256: Hex.encode(try SHA256.hash(stored.json))))
+                do {
+                    let stored = try reports.load(id)
+                    let report = stored.report
+                    try catalog.addTombstone(Catalog.Tombstone(tenant: try TenantID(report.tenant.id), report: id, destroyedAt: report.finished))
+                    try catalog.addReport(Catalog.ReportRow(
+                        id: id, tenant: report.tenant.id, request: report.request.id, finished: report.finished,
+                        sha256: Hex.encode(try SHA256.hash(stored.json))))
+                } catch {
+                    // A report this version cannot read still says its tenant is gone: keep the
+                    // tombstone, so the tenant cannot be added again, and name the report.
+                    result.problems.append("reports/\(id).json: \(error)")
+                    guard let tenant = try reports.destroyedTenant(id) else { continue }
+                    try catalog.addTombstone(Catalog.Tombstone(tenant: tenant.0, report: id, destroyedAt: tenant.finished))
+                }
                 result.tombstones += 1
             }
             let tenantsPrefix = try ObjectKey("tenants")

@@ -148,7 +148,7 @@ public struct DataRelease: Sendable {
         do {
             result = try body()
         } catch {
-            try? AuditTrail(installation).record("\(event).failed", tenant: tenant, details: [
+            _ = try? AuditTrail(installation).record("\(event).failed", tenant: tenant, details: [
                 "snapshot": snapshot, "destination": destination, "error": "\(error)",
             ])
             throw error

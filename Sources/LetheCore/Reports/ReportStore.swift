@@ -47,6 +47,15 @@ public struct ReportStore: Sendable {
         return Stored(id: id, json: json, signature: signature, report: report)
     }
 
+    /// The tenant and time a report names, read from its JSON whatever its format version,
+    /// or nil if it names none.
+    func destroyedTenant(_ id: String) throws -> (TenantID, finished: String)? {
+        guard let json = try? store.get(ReportStore.jsonKey(id)),
+              let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any],
+              let tenant = (object["tenant"] as? [String: Any])?["id"] as? String, let id = try? TenantID(tenant) else { return nil }
+        return (id, (object["finished"] as? String) ?? "")
+    }
+
     public func html(_ id: String) throws -> String {
         String(decoding: try store.get(ReportStore.htmlKey(id)), as: UTF8.self)
     }
