@@ -111,6 +111,44 @@ public struct LocalStore: ObjectStore {
         }
     }
 
+    /// Writes a staging file, then `link`s it to the target: `link` fails with EEXIST when a
+    /// name is there, atomically, which is the create-if-absent the protocol asks for.
+    public func create(_ key: ObjectKey, _ bytes: [UInt8]) throws -> Bool {
+        let staging = "\(stagingDirectory)/\(stagingPrefix(key))\(LocalStore.stagingSeparator)"
+            + "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        defer { unlink(staging) }
+        let file = try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        try file.write(bytes)
+        try file.sync()
+        try file.close()
+        let target = path(key)
+        try FileSystem.makeDirectories(FileSystem.parent(of: target))
+        guard link(staging, target) == 0 else {
+            if errno == EEXIST { return false }
+            throw SystemError("create", target)
+        }
+        try FileSystem.syncDirectory(FileSystem.parent(of: target))
+        return true
+    }
+
+    public func delete(_ keys: [ObjectKey]) throws {
+        for key in keys { try delete(key) }
+    }
+
+    /// A directory keeps no old versions.
+    public func versioning() throws -> Versioning { .unversioned }
+
+    public func versions(prefix: ObjectKey) throws -> [ObjectVersion] {
+        try list(prefix: prefix).map { ObjectVersion(key: $0.key, versionID: nil, isDeleteMarker: false, size: $0.size) }
+    }
+
+    public func delete(_ version: ObjectVersion) throws {
+        try delete(version.key)
+    }
+
+    /// Nothing in a directory is locked against deletion.
+    public func holds(prefix: ObjectKey) throws -> [RetentionHold] { [] }
+
     /// Removes the staging files of `prefix` itself and of every key below it: names that
     /// continue the prefix with `@` (the key ends there) or `#` (a `/`), never with another
     /// key character.

@@ -39,11 +39,78 @@ public protocol ObjectStore: Sendable {
     /// Removes writes to keys under `prefix` that were started but never completed (a crash
     /// mid-`put`), which are invisible to `get` and `list` but still hold bytes.
     func discardIncompleteWrites(prefix: ObjectKey) throws
+
+    /// Stores `bytes` under `key` only if no object is there, atomically: of two creators,
+    /// exactly one succeeds (S3: `If-None-Match: *`). Returns false when an object exists.
+    /// Leases between workers rest on this.
+    func create(_ key: ObjectKey, _ bytes: [UInt8]) throws -> Bool
+
+    /// Removes several objects (S3: one `DeleteObjects` per thousand keys); absent ones succeed.
+    func delete(_ keys: [ObjectKey]) throws
+
+    // MARK: Versions, for destruction
+
+    /// Whether the store keeps old versions of what is overwritten or deleted.
+    func versioning() throws -> Versioning
+
+    /// Every stored version and delete marker under `prefix`. A store without versioning
+    /// returns each object once, with no version id.
+    func versions(prefix: ObjectKey) throws -> [ObjectVersion]
+
+    /// Removes one version or delete marker for good (S3: `DeleteObject` with a version id).
+    func delete(_ version: ObjectVersion) throws
+
+    /// What would keep any version under `prefix` from being deleted: S3 Object Lock retention
+    /// or a legal hold. A destruction request is refused while there is any, since it could not
+    /// do what its report would claim.
+    func holds(prefix: ObjectKey) throws -> [RetentionHold]
 }
 
 extension ObjectStore {
     public func exists(_ key: ObjectKey) throws -> Bool {
         try size(of: key) != nil
+    }
+}
+
+/// Whether a store keeps old versions of objects.
+public enum Versioning: String, Codable, Sendable {
+    /// Overwrites and deletes are final (the local store; an S3 bucket never versioned).
+    case unversioned
+    /// Every overwrite and delete keeps the previous version.
+    case enabled
+    /// Versioning was enabled once: versions made then remain, new writes make none.
+    case suspended
+}
+
+/// One stored version of an object, or a delete marker.
+public struct ObjectVersion: Hashable, Sendable {
+    public let key: ObjectKey
+    /// The store's version id; nil on a store without versions (the object itself).
+    public let versionID: String?
+    public let isDeleteMarker: Bool
+    public let size: Int
+
+    public init(key: ObjectKey, versionID: String?, isDeleteMarker: Bool, size: Int) {
+        self.key = key
+        self.versionID = versionID
+        self.isDeleteMarker = isDeleteMarker
+        self.size = size
+    }
+}
+
+/// A version the store will not delete yet, and why.
+public struct RetentionHold: Equatable, Sendable, CustomStringConvertible {
+    public let version: ObjectVersion
+    /// "COMPLIANCE retention until 2027-01-01T00:00:00Z", "legal hold", "bucket default retention 30 days".
+    public let reason: String
+
+    public init(version: ObjectVersion, reason: String) {
+        self.version = version
+        self.reason = reason
+    }
+
+    public var description: String {
+        "\(version.key)" + (version.versionID.map { " (version \($0))" } ?? "") + ": \(reason)"
     }
 }
 
