@@ -56,6 +56,8 @@ enum ReportCommands {
         c.print("key           \(r.keyEvidence.dekID), commitment \(r.keyEvidence.dekCommitment)")
         c.print("KEK epochs    \(r.keyEvidence.kekEpochBefore) → \(r.keyEvidence.kekEpochAfter)")
         c.print("inventory     \(r.inventory.objectCount) objects, \(r.inventory.bytes) bytes, digest \(r.inventory.digest)")
+        c.print("store         \(r.storage.location) (versioning \(r.storage.versioning.rawValue)): "
+            + "\(r.storage.versionsDeleted) versions and \(r.storage.deleteMarkersDeleted) delete markers deleted")
         for check in r.verification { c.print("check         \(check.passed ? "passed" : "FAILED")  \(check.check): \(check.detail)") }
         c.print("times         \(r.started) → \(r.finished)")
         c.print("software      \(r.software.name) \(r.software.version) on \(r.software.host)")

@@ -101,6 +101,7 @@ struct DestructionAuthority {
             throw LetheError.refused("tenant \(tenant) was placed on legal hold (\(hold)) after approval; cancel request \(entry.id)")
         }
         try DestructionRequests(installation).requireInventoryUnchanged(entry)
+        try DestructionRequests.requireNoHolds(on: tenant, in: installation.store)
         guard let key = try installation.keystore().keyInfo(for: tenant),
               key.dekID == entry.request.dekID, ConstantTime.equals(Array(key.commitment.utf8), Array(entry.request.dekCommitment.utf8)) else {
             throw LetheError.integrity("the keystore's key for \(tenant) is not the key request \(entry.id) names (dek \(entry.request.dekID))")

@@ -106,13 +106,20 @@ public struct DestructionExecutor: Sendable {
             let revoked = ratchet.revoked?.commitment ?? execution.evidence.dekCommitment
             return ["kekEpochAfter": String(try keystore.status().epoch.number), "revokedCommitment": revoked]
         case .deleteObjects:
-            var deleted = 0
-            for object in try installation.store.list(prefix: tenant.storePrefix) + installation.store.list(prefix: Layout.lockPrefix(tenant)) {
-                try installation.store.delete(object.key)
-                deleted += 1
+            // Every version and delete marker, by id: on a versioned bucket a plain delete would
+            // only add a marker and leave every old version readable.
+            let store = installation.store
+            var (versions, markers) = (0, 0)
+            for _ in 0..<3 {
+                let left = try store.versions(prefix: tenant.storePrefix) + store.versions(prefix: Layout.lockPrefix(tenant))
+                if left.isEmpty { break }
+                for version in left {
+                    try store.delete(version)
+                    if version.isDeleteMarker { markers += 1 } else { versions += 1 }
+                }
             }
-            try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix)
-            return ["objectsDeleted": String(deleted)]
+            try store.discardIncompleteWrites(prefix: tenant.storePrefix)
+            return ["objectsDeleted": String(versions), "deleteMarkersDeleted": String(markers)]
         case .purgeCatalog:
             let catalog = try installation.catalog()
             try catalog.addTombstone(Catalog.Tombstone(

@@ -100,6 +100,10 @@ public struct DestructionRequest: Codable, Equatable, Sendable {
     public var registry: RegistryReference
     /// Where the objects are.
     public var store: String
+    /// Whether the store keeps old versions (`unversioned`, `enabled`, `suspended`): on a
+    /// versioned bucket, execution deletes every version and delete marker, not just the
+    /// objects the inventory lists.
+    public var versioning: Versioning
     /// The tenant's key: which DEK will be revoked (never the key itself).
     public var dekID: String
     public var dekCommitment: String

@@ -215,6 +215,7 @@ public struct DestructionRequests: Sendable {
             throw LetheError.refused("no authorizers are registered: a destruction needs their approval (`lethe authorizer add`, see docs/operations.md)")
         }
         guard let key = try installation.keystore().keyInfo(for: tenant) else { throw KeyError.noTenantKey(tenant) }
+        try DestructionRequests.requireNoHolds(on: tenant, in: installation.store)
         let repository = try installation.repository(for: tenant)
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "destroy request", clock: installation.clock)
         defer { lock.release() }
@@ -224,7 +225,7 @@ public struct DestructionRequests: Sendable {
             id: id, tenant: tenant.rawValue, tenantName: record.name, reason: reason, note: note,
             requester: requester ?? installation.actor, requested: installation.nowText, policy: registry.policy,
             gracePeriodHours: registry.gracePeriodHours, registry: RegistryReference(version: registry.version, sha256: digest),
-            store: "\(installation.store.location)/\(tenant.storePrefix)",
+            store: "\(installation.store.location)/\(tenant.storePrefix)", versioning: try installation.store.versioning(),
             dekID: key.dekID, dekCommitment: key.commitment, inventory: try Inventory.take(of: tenant, in: installation.store))
         let bytes = try request.canonicalBytes()
         let sha = Hex.encode(try SHA256.hash(bytes))
@@ -292,6 +293,19 @@ public struct DestructionRequests: Sendable {
             throw LetheError.refused("the key \(fingerprint) belongs to no authorizer of registry version \(judges.version.version)")
         }
         return try approve(id, authorizerName: authorizer.name, signature: try privateKey.signature(for: entry.bytes))
+    }
+
+    /// Refuses while the store would keep any version of the tenant's objects (object-lock
+    /// retention, a legal hold): a destruction must never report a deletion the store will not
+    /// perform.
+    static func requireNoHolds(on tenant: TenantID, in store: ObjectStore) throws {
+        let holds = try store.holds(prefix: tenant.storePrefix) + store.holds(prefix: Layout.lockPrefix(tenant))
+        guard holds.isEmpty else {
+            throw LetheError.refused(
+                "tenant \(tenant) cannot be destroyed: the store keeps \(holds.count) of its object versions under object lock ("
+                    + holds.prefix(3).map(\.description).joined(separator: "; ") + (holds.count > 3 ? "; …" : "")
+                    + "); lift the retention or legal hold first")
+        }
     }
 
     /// Refuses when the tenant's objects differ from the request's inventory.

@@ -15,15 +15,19 @@ struct DestructionVerifier {
          try catalogHasNoRows(), cachesAreCleared()]
     }
 
+    /// No object, no old version and no delete marker under the tenant's prefix (on S3,
+    /// `ListObjectVersions` under it is empty), no lock, no folder.
     private func storeIsEmpty() throws -> VerificationCheck {
         let store = installation.store
-        let left = try store.list(prefix: tenant.storePrefix).count + store.list(prefix: Layout.lockPrefix(tenant)).count
+        let left = try store.versions(prefix: tenant.storePrefix).count + store.versions(prefix: Layout.lockPrefix(tenant)).count
         let folder = try store.children(of: ObjectKey("tenants")).contains(tenant.rawValue)
+        let versioning = try store.versioning()
+        let listing = versioning == .unversioned ? "lists no object and no folder" : "lists no object version, no delete marker and no folder"
         return VerificationCheck(
             check: "nothing left under the tenant's prefix", passed: left == 0 && !folder,
             detail: left == 0 && !folder
-                ? "\(store.location)/\(tenant.storePrefix)/ lists no object and no folder; no lock remains"
-                : "\(left) objects remain" + (folder ? "; the folder still exists" : ""))
+                ? "\(store.location)/\(tenant.storePrefix)/ \(listing); no lock remains"
+                : "\(left) object versions remain" + (folder ? "; the folder still exists" : ""))
     }
 
     private func keystoreHasNoEntry() throws -> VerificationCheck {

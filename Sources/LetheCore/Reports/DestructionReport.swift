@@ -1,4 +1,5 @@
 import Foundation
+import LetheStore
 
 /// The signed record of one destruction: every field of the brief, self-contained, so that an
 /// auditor holding the service's public key and the authorizers' key fingerprints (both
@@ -35,6 +36,16 @@ public struct DestructionReport: Codable, Equatable, Sendable {
         public var sha256: String
         /// Versions 1 through `version`, as stored: documents with the authorizers' signatures.
         public var chain: [RegistryEnvelope]
+    }
+
+    /// The store the objects were deleted from, and what was deleted there.
+    public struct Storage: Codable, Equatable, Sendable {
+        public var location: String
+        /// `unversioned`, `enabled` or `suspended`.
+        public var versioning: Versioning
+        /// Object versions deleted (on a store without versions: the objects).
+        public var versionsDeleted: Int
+        public var deleteMarkersDeleted: Int
     }
 
     public struct KeyEvidence: Codable, Equatable, Sendable {
@@ -86,6 +97,7 @@ public struct DestructionReport: Codable, Equatable, Sendable {
     public var method: String
     public var keyEvidence: KeyEvidence
     public var inventory: Inventory
+    public var storage: Storage
     public var storageLocations: [String]
     public var verification: [VerificationCheck]
     public var started: String

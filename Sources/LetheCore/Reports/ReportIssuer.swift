@@ -78,6 +78,10 @@ struct ReportIssuer {
                 kekEpochBefore: execution.evidence.kekEpochBefore, kekEpochAfter: execution.kekEpochAfter ?? 0,
                 kekProvider: keystore.provider.location),
             inventory: entry.request.inventory,
+            storage: .init(
+                location: installation.store.location, versioning: entry.request.versioning,
+                versionsDeleted: execution.objectsDeleted ?? 0,
+                deleteMarkersDeleted: execution.finished(.deleteObjects)?.detail["deleteMarkersDeleted"].flatMap(Int.init) ?? 0),
             storageLocations: [
                 "\(store)/tenants/\(tenant)/ (every object, deleted)",
                 "\(store)/locks/\(tenant)/ (locks, deleted)",

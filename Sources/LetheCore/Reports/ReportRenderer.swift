@@ -35,6 +35,11 @@ public enum ReportRenderer {
         body += "</table>\n<h2>Inventory destroyed</h2>\n"
         body += table([("Objects", String(report.inventory.objectCount)), ("Bytes", String(report.inventory.bytes)),
                        ("Digest (SHA-256)", report.inventory.digest)])
+        body += table([
+            ("Store", report.storage.location), ("Versioning", report.storage.versioning.rawValue),
+            ("Object versions deleted", String(report.storage.versionsDeleted)),
+            ("Delete markers deleted", String(report.storage.deleteMarkersDeleted)),
+        ])
         body += "<h3>Storage locations touched</h3>\n<ul>\n" + report.storageLocations.map { "<li class=\"mono\">\(e($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
         body += "<h3>Objects</h3>\n<table class=\"small\"><tr><th>Key</th><th>Bytes</th><th>SHA-256</th></tr>\n"
         for item in report.inventory.objects {

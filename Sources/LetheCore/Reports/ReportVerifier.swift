@@ -126,6 +126,7 @@ public enum ReportVerifier {
             differ.append("key (the revoked key is not the one requested)")
         }
         if report.inventory != request.inventory { differ.append("inventory") }
+        if report.storage.versioning != request.versioning { differ.append("store versioning") }
         return differ
     }
 
