@@ -25,6 +25,9 @@ public struct Configuration: Codable, Equatable, Sendable {
     public var verifyRotationNights: Int = 30
     /// Where the nightly run writes node_exporter textfile metrics, if anywhere.
     public var metricsFile: String?
+    /// How long a worker's lease on a tenant's night lasts unless renewed (every third of it):
+    /// the time after which another worker takes over the tenants of a worker that died.
+    public var leaseSeconds: Int = 1800
 
     public init(installationID: String, keysDirectory: String, storeDirectory: String) {
         self.installationID = installationID
@@ -45,6 +48,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         pruneMaxUnusedPercent = try c.decodeIfPresent(Int.self, forKey: .pruneMaxUnusedPercent) ?? defaults.pruneMaxUnusedPercent
         verifyRotationNights = try c.decodeIfPresent(Int.self, forKey: .verifyRotationNights) ?? defaults.verifyRotationNights
         metricsFile = try c.decodeIfPresent(String.self, forKey: .metricsFile)
+        leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? defaults.leaseSeconds
     }
 
     /// Checks the values an operator could have mistyped.
@@ -58,6 +62,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         guard restoreWindowDays >= 0 else { throw bad("restoreWindowDays must be 0 or more") }
         guard (0...100).contains(pruneMaxUnusedPercent) else { throw bad("pruneMaxUnusedPercent must be 0 to 100") }
         guard verifyRotationNights >= 1 else { throw bad("verifyRotationNights must be 1 or more") }
+        guard leaseSeconds >= 3 else { throw bad("leaseSeconds must be 3 or more") }
         try retention.validate().map { throw bad($0) }
     }
 }

@@ -12,6 +12,8 @@ public final class Installation: @unchecked Sendable {
     public let clock: Clock
     /// Who is acting, for the audit log: `LETHE_ACTOR`, else the invoking user, at this host.
     public let actor: String
+    /// This process among the workers sharing the store, for leases: `host:pid:random`.
+    public let worker: String
 
     private let lock = NSLock()
     private var openedKeystore: Keystore?
@@ -25,6 +27,7 @@ public final class Installation: @unchecked Sendable {
         self.clock = clock
         let user = environment["LETHE_ACTOR"] ?? environment["SUDO_USER"] ?? environment["USER"] ?? "uid\(getuid())"
         actor = user.contains("@") ? user : "\(user)@\(ProcessInfo.processInfo.hostName)"
+        worker = try Lease.workerName()
     }
 
     public var keysDirectory: String { configuration.keysDirectory }

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import LetheCrypto
 import LetheKeys
 import LetheStore
@@ -19,18 +20,46 @@ import LetheStore
 /// consistent with the anchor. Appends start from that trusted checkpoint: the frontier is used
 /// only if it reproduces the checkpoint's root, and entries stored past the checkpoint (a crash
 /// between writing entries and signing, or entries planted by whoever writes the store) are
-/// overwritten, never signed over. Appends on one host are serialized by `audit.lock`.
+/// overwritten, never signed over. Appends are serialized on one host by `audit.lock`, and
+/// between hosts sharing the store by a short `Lease` on the log.
 public final class AuditLog: @unchecked Sendable {
     private let store: ObjectStore
     private let lockPath: String
     private let anchors: TrustAnchors
+    private let worker: String
+    private let clock: Clock
     public let origin: String
 
-    public init(store: ObjectStore, lockDirectory: String, anchors: TrustAnchors, installationID: String) {
+    public init(
+        store: ObjectStore, lockDirectory: String, anchors: TrustAnchors, installationID: String,
+        worker: String = "\(ProcessInfo.processInfo.hostName):\(getpid()):0", clock: Clock = SystemClock()
+    ) {
         self.store = store
         lockPath = "\(lockDirectory)/audit.lock"
         self.anchors = anchors
+        self.worker = worker
+        self.clock = clock
         origin = "lethe.local/\(installationID)"
+    }
+
+    /// How long an append may hold the log against other hosts, and how long one waits for it.
+    static let leaseSeconds: TimeInterval = 60
+
+    /// Runs `body` holding the log's lease, waiting while another worker holds it.
+    private func holdingLease<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(2 * AuditLog.leaseSeconds)
+        while true {
+            switch try Lease.take("audit", store: store, worker: worker, clock: clock, duration: AuditLog.leaseSeconds) {
+            case .taken(let lease, _):
+                defer { lease.release() }
+                return try body()
+            case .busy(let holder, let until):
+                guard Date() < deadline else {
+                    throw LetheError.failed("the audit log is held by \(holder) until \(until) (another host appending); try again")
+                }
+                usleep(50_000)
+            }
+        }
     }
 
     static func entryKey(_ index: Int) -> ObjectKey { try! ObjectKey("audit/entries/\(padded(index))") }
@@ -67,6 +96,10 @@ public final class AuditLog: @unchecked Sendable {
         try FileSystem.makeDirectories(FileSystem.parent(of: lockPath))
         let lock = try FileLock.acquire(lockPath)
         defer { withExtendedLifetime(lock) {} }
+        return try holdingLease { try appendHoldingLocks(events, actor: actor, time: time, key: key) }
+    }
+
+    private func appendHoldingLocks(_ events: [Event], actor: String, time: String, key: ServiceSigningKey) throws -> ([AuditEntry], Checkpoint) {
         let base = try trustedCheckpoint(publicKey: key.publicKey)
         var frontier = try frontier(matching: base)
         var appended: [AuditEntry] = []
@@ -326,7 +359,8 @@ public struct AuditTrail: Sendable {
     public var log: AuditLog {
         AuditLog(
             store: installation.store, lockDirectory: installation.home.locksDirectory,
-            anchors: installation.anchors, installationID: installation.configuration.installationID)
+            anchors: installation.anchors, installationID: installation.configuration.installationID,
+            worker: installation.worker, clock: installation.clock)
     }
 
     @discardableResult

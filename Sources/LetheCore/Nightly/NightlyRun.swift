@@ -4,16 +4,24 @@ import LetheStore
 
 /// `lethe nightly`: the one command for cron or a systemd timer.
 ///
-/// Under one host-wide lock it: backs up every active tenant (skipping those already backed up
-/// in the last `recentHours`, so a re-run after a crash finishes the night instead of doubling
-/// it); applies retention and prunes; opens a destruction request for every due tenant that
-/// has none (approvals only ever come from people); executes approved requests whose grace
-/// period is over (and resumes interrupted ones); verifies every tenant's structure and reads
-/// the data of a rotating share of packs, so every pack is read within
-/// `verifyRotationNights` nights; and reports. Every step is safe to repeat.
+/// It backs up every active tenant (skipping those backed up in the last `recentHours`, so a
+/// re-run after a crash finishes the night instead of doubling it); applies retention and
+/// prunes; opens a destruction request for every due tenant that has none (approvals only ever
+/// come from people); executes approved requests whose grace period is over (and resumes
+/// interrupted ones); verifies every tenant's structure and reads the data of a rotating share
+/// of packs, so every pack is read within `verifyRotationNights` nights; and reports. Every
+/// step is safe to repeat.
+///
+/// Several workers (hosts sharing the store and the keys, each with its own home) share the
+/// night: tenants fall into `shardCount` shards, and a worker does a shard's whole night only
+/// while it holds that shard's `Lease`. A shard done tonight by any worker is skipped; a
+/// worker that dies leaves its shard to be taken over when the lease expires. On one host,
+/// `nightly.lock` keeps a second run of the same home from starting.
 public struct NightlyRun: Sendable {
     let installation: Installation
     public static let recentHours: Double = 20
+    /// Tenants fall into this many shards: the unit of work the workers share.
+    public static let shardCount = 16
 
     public init(_ installation: Installation) {
         self.installation = installation
@@ -73,71 +81,75 @@ public struct NightlyRun: Sendable {
         let started = Date()
         var summary = Summary()
         summary.started = installation.nowText
-        let registry = TenantRegistry(installation)
-        let records = try registry.list()
-        // Which tenants a destruction request holds (open, or damaged and so possibly open):
-        // listed once, not once per tenant.
-        var heldBy: [String: String] = [:]
-        for listed in try DestructionRequests(installation).list() {
-            switch listed {
-            case .entry(let entry) where entry.status.isOpen:
-                heldBy[entry.request.tenant] = "destruction request \(entry.id) is \(entry.status.rawValue)"
-            case .damaged(let id, let tenant?, _):
-                heldBy[tenant] = "destruction request \(id) is damaged (see below)"
-            default:
+        let nights = installation.configuration.verifyRotationNights
+        let night = Int(installation.now.timeIntervalSince1970 / 86_400) % nights
+        summary.verifyBucket = "\(night + 1) of \(nights)"
+        try TenantRegistry(installation).syncFromStore()
+        let shards = try NightlyShard.all(installation, count: NightlyRun.shardCount)
+        summary.tenantsDue = try Lifecycle(installation).due().count
+
+        // Each shard once, under its lease; shards other workers hold are retried until they
+        // are done, or their holder's lease runs out and this worker takes them over.
+        var pending = Array(shards.indices).sorted { shardOrder($0) < shardOrder($1) }
+        let giveUp = Date().addingTimeInterval(TimeInterval(installation.configuration.leaseSeconds) + 60)
+        while !pending.isEmpty {
+            var held: [Int: String] = [:]
+            for shard in pending {
+                switch try Lease.take(
+                    "nightly/shard-\(shard)", store: installation.store, worker: installation.worker, clock: installation.clock,
+                    duration: TimeInterval(installation.configuration.leaseSeconds)) {
+                case .busy(let holder, let until):
+                    held[shard] = "held by \(holder) until \(until)"
+                case .taken(let lease, let previous):
+                    if !options.force, let previous, previous.what == "nightly", let at = Timestamp.parse(previous.at),
+                       installation.now.timeIntervalSince(at) < NightlyRun.recentHours * 3600 {
+                        lease.release(done: previous)
+                        for record in shards[shard].tenants {
+                            summary.skipped.append(.init(tenant: record.id.rawValue, detail: "tonight's work was done at \(previous.at) by \(previous.by)"))
+                        }
+                        continue
+                    }
+                    try shards[shard].run(into: &summary, options: options, rotation: (night, nights), progress: backupProgress)
+                    lease.release(done: lease.isHeld ? .init(what: "nightly", at: installation.nowText, by: installation.worker) : nil)
+                }
+            }
+            pending = Array(held.keys)
+            guard !pending.isEmpty else { break }
+            guard Date() < giveUp else {
+                for (shard, holder) in held.sorted(by: { $0.key < $1.key }) {
+                    summary.failures.append("shard \(shard) (\(shards[shard].tenants.count) tenants) was not done: \(holder)")
+                }
                 break
             }
+            usleep(500_000)
         }
 
-        // 1. Backups.
-        let latest = Dictionary(try installation.catalog().snapshots(of: nil).map { ($0.tenant, $0.time) }, uniquingKeysWith: { _, b in b })
-        var toBackUp: [TenantID] = []
-        for record in records where record.state == .active {
-            if let reason = heldBy[record.id.rawValue] {
-                summary.skipped.append(TenantNote(tenant: record.id.rawValue, detail: reason))
-                continue
-            }
-            if !options.force, let time = latest[record.id.rawValue].flatMap(Timestamp.parse),
-               installation.now.timeIntervalSince(time) < NightlyRun.recentHours * 3600 {
-                summary.skipped.append(TenantNote(tenant: record.id.rawValue, detail: "backed up at \(Timestamp.format(time))"))
-                continue
-            }
-            toBackUp.append(record.id)
-        }
-        summary.backups = try BackupService(installation: installation, progress: backupProgress).run(toBackUp)
-        for result in summary.backups where result.status != .succeeded {
-            summary.failures.append("backup of \(result.tenant): \(result.error ?? result.summary?.errors.first ?? result.status.rawValue)")
-        }
+        try executeDestructions(into: &summary)
 
-        // 2. Retention and prune for active tenants.
-        for record in records where record.state == .active && heldBy[record.id.rawValue] == nil {
-            do {
-                let forget = try ForgetService(installation).forget(record.id, dryRun: false)
-                summary.forgotten.append(TenantNote(tenant: record.id.rawValue, detail: "\(forget.removed) snapshots forgotten (\(forget.policy))"))
-                let prune = try PruneService(installation).prune(record.id, maxUnusedPercent: nil, dryRun: false).result
-                summary.pruned.append(TenantNote(
-                    tenant: record.id.rawValue,
-                    detail: "\(prune.packsUnused + prune.packsUnindexed) packs deleted, \(prune.packsRepacked) repacked, \(prune.bytesFreed) bytes freed"))
-            } catch {
-                summary.failures.append("retention of \(record.id): \(error)")
-            }
+        summary.finished = installation.nowText
+        summary.durationSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        try AuditTrail(installation).record("nightly", tenant: nil, details: [
+            "backups": String(summary.backups.count), "skipped": String(summary.skipped.count),
+            "failures": String(summary.failures.count), "integrityViolations": String(summary.integrityViolations),
+            "destructionRequestsOpened": String(summary.destructionRequestsOpened.count),
+            "destructionsExecuted": String(summary.destructionsExecuted.count),
+        ])
+        if let path = options.metricsFile ?? installation.configuration.metricsFile {
+            try NightlyMetrics(installation: installation).write(summary, to: path)
         }
+        return summary
+    }
 
-        // 3. Destruction requests for due tenants; execution of approved ones.
-        let lifecycle = Lifecycle(installation)
-        let due = try lifecycle.due()
-        summary.tenantsDue = due.count
-        for tenant in due where tenant.destructionRequest == nil {
-            do {
-                let request = try DestructionRequests(installation).create(
-                    tenant: try TenantID(tenant.tenant), reason: .retentionExpired,
-                    note: "opened by the nightly run: restore window of \(tenant.windowDays) days ended \(tenant.windowEnded)",
-                    requester: "lethe nightly (\(installation.actor))")
-                summary.destructionRequestsOpened.append(TenantNote(tenant: tenant.tenant, detail: request.id))
-            } catch {
-                summary.failures.append("destruction request for \(tenant.tenant): \(error)")
-            }
-        }
+    /// Workers start at different shards, so that two starting together do not queue for the
+    /// same leases.
+    private func shardOrder(_ shard: Int) -> Int {
+        let start = Int(installation.worker.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffff }) % NightlyRun.shardCount
+        return (shard - start + NightlyRun.shardCount) % NightlyRun.shardCount
+    }
+
+    /// Executes approved requests whose grace period has ended, and resumes interrupted ones,
+    /// each under a lease so that two workers never run the same one.
+    private func executeDestructions(into summary: inout Summary) throws {
         for listed in try DestructionRequests(installation).list() {
             let entry: DestructionRequests.Entry
             switch listed {
@@ -156,6 +168,10 @@ public struct NightlyRun: Sendable {
             default:
                 continue
             }
+            guard case .taken(let lease, _) = try Lease.take(
+                "destruction/\(entry.id)", store: installation.store, worker: installation.worker, clock: installation.clock,
+                duration: TimeInterval(installation.configuration.leaseSeconds)) else { continue }
+            defer { lease.release() }
             do {
                 let outcome = try DestructionExecutor(installation).execute(entry.id)
                 summary.destructionsExecuted.append(TenantNote(tenant: entry.request.tenant, detail: "\(entry.id): report \(outcome.report.id)"))
@@ -166,29 +182,5 @@ public struct NightlyRun: Sendable {
                 summary.failures.append("destruction \(entry.id): \(error)")
             }
         }
-
-        // 4. Verification: structure of every tenant, data of tonight's share of packs.
-        let nights = installation.configuration.verifyRotationNights
-        let night = Int(installation.now.timeIntervalSince1970 / 86_400) % nights
-        summary.verifyBucket = "\(night + 1) of \(nights)"
-        let remaining = try registry.list().map(\.id)
-        summary.verification = try VerifyService(installation).verify(remaining) { _, pack in Int(pack.firstByte) % nights == night }
-        for result in summary.verification where !result.isClean {
-            if result.error != nil { summary.failures.append("verify \(result.tenant): \(result.error!)") }
-            summary.integrityViolations += result.report.errors.count
-        }
-
-        summary.finished = installation.nowText
-        summary.durationSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
-        try AuditTrail(installation).record("nightly", tenant: nil, details: [
-            "backups": String(summary.backups.count), "skipped": String(summary.skipped.count),
-            "failures": String(summary.failures.count), "integrityViolations": String(summary.integrityViolations),
-            "destructionRequestsOpened": String(summary.destructionRequestsOpened.count),
-            "destructionsExecuted": String(summary.destructionsExecuted.count),
-        ])
-        if let path = options.metricsFile ?? installation.configuration.metricsFile {
-            try NightlyMetrics(installation: installation).write(summary, to: path)
-        }
-        return summary
     }
 }

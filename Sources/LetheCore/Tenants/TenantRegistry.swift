@@ -1,4 +1,5 @@
 import Foundation
+import LetheCrypto
 import LetheKeys
 import LetheRepository
 import LetheStore
@@ -72,6 +73,30 @@ public struct TenantRegistry: Sendable {
         _ = try repository.putSealed(
             Array(try encoder.encode(record)), kind: .tenantRecord, name: record.id.rawValue, at: Layout.record(record.id))
         try installation.catalog().upsert(record)
+    }
+
+    /// Brings this host's catalog in line with the store's tenants: tenants another host added
+    /// are indexed, tenants another host destroyed get their tombstone. Two listings when
+    /// nothing changed.
+    public func syncFromStore() throws {
+        let catalog = try installation.catalog()
+        let known = Set(try catalog.tenants().map(\.id.rawValue))
+        for name in try installation.store.children(of: ObjectKey("tenants")) where !known.contains(name) {
+            guard let id = try? TenantID(name), try catalog.tombstone(id) == nil else { continue }
+            _ = try record(id)
+        }
+        let reports = ReportStore(store: installation.store)
+        let listed = Set(try catalog.reports().map(\.id))
+        for id in try reports.ids() where !listed.contains(id) {
+            guard let (tenant, finished) = try reports.destroyedTenant(id) else { continue }
+            try catalog.addTombstone(Catalog.Tombstone(tenant: tenant, report: id, destroyedAt: finished))
+            if let stored = try? reports.load(id) {
+                try catalog.addReport(Catalog.ReportRow(
+                    id: id, tenant: tenant.rawValue, request: stored.report.request.id, finished: finished,
+                    sha256: Hex.encode(try SHA256.hash(stored.json))))
+            }
+            try catalog.purge(tenant)
+        }
     }
 
     /// Every tenant with a record, from the catalog.

@@ -1,0 +1,124 @@
+import Foundation
+import LetheCrypto
+import LetheRepository
+import LetheStore
+
+/// One shard of the nightly run: the tenants whose id hashes to it, and their night's work, in
+/// the order it must happen for each tenant: backup, retention and prune, a destruction request
+/// if the tenant is due, verification.
+struct NightlyShard {
+    let installation: Installation
+    let index: Int
+    let tenants: [TenantRecord]
+
+    /// Every tenant of the catalog, in `count` shards.
+    static func all(_ installation: Installation, count: Int) throws -> [NightlyShard] {
+        var groups = Array(repeating: [TenantRecord](), count: count)
+        for record in try TenantRegistry(installation).list() {
+            groups[try shard(of: record.id, count: count)].append(record)
+        }
+        return groups.enumerated().map { NightlyShard(installation: installation, index: $0.offset, tenants: $0.element) }
+    }
+
+    /// The shard of `tenant`: the first byte of the SHA-256 of its id, modulo `count`, so every
+    /// host puts a tenant in the same shard.
+    static func shard(of tenant: TenantID, count: Int) throws -> Int {
+        Int(try SHA256.hash(Array(tenant.rawValue.utf8))[0]) % count
+    }
+
+    func run(
+        into summary: inout NightlyRun.Summary, options: NightlyRun.Options, rotation: (night: Int, nights: Int),
+        progress: (@Sendable (TenantID, BackupSummary) -> Void)?
+    ) throws {
+        guard !tenants.isEmpty else { return }
+        let mine = Set(tenants.map(\.id.rawValue))
+        // Which tenants a destruction request holds (open, or damaged and so possibly open).
+        var heldBy: [String: String] = [:]
+        var requested = Set<String>()
+        for listed in try DestructionRequests(installation).list() {
+            switch listed {
+            case .entry(let entry) where entry.status.isOpen && mine.contains(entry.request.tenant):
+                heldBy[entry.request.tenant] = "destruction request \(entry.id) is \(entry.status.rawValue)"
+                requested.insert(entry.request.tenant)
+            case .damaged(let id, let tenant?, _) where mine.contains(tenant):
+                heldBy[tenant] = "destruction request \(id) is damaged (see below)"
+                requested.insert(tenant)
+            default:
+                break
+            }
+        }
+        let active = tenants.filter { $0.state == .active }
+
+        // 1. Backups, unless one was made recently: by this run before a crash, or by another
+        // worker. The catalog is brought in line with the store first, since it is this host's
+        // index and another host may have backed the tenant up.
+        var toBackUp: [TenantID] = []
+        let catalog = try installation.catalog()
+        for record in active {
+            if let reason = heldBy[record.id.rawValue] {
+                summary.skipped.append(.init(tenant: record.id.rawValue, detail: reason))
+                continue
+            }
+            if !options.force {
+                do {
+                    try catalog.sync(try installation.repository(for: record.id))
+                } catch {
+                    summary.failures.append("backup of \(record.id): \(error)")
+                    continue
+                }
+                if let time = try catalog.snapshots(of: record.id).last.flatMap({ Timestamp.parse($0.time) }),
+                   installation.now.timeIntervalSince(time) < NightlyRun.recentHours * 3600 {
+                    summary.skipped.append(.init(tenant: record.id.rawValue, detail: "backed up at \(Timestamp.format(time))"))
+                    continue
+                }
+            }
+            toBackUp.append(record.id)
+        }
+        let backups = try BackupService(installation: installation, progress: progress).run(toBackUp)
+        summary.backups += backups
+        for result in backups where result.status != .succeeded {
+            summary.failures.append("backup of \(result.tenant): \(result.error ?? result.summary?.errors.first ?? result.status.rawValue)")
+        }
+
+        // 2. Retention and prune for active tenants.
+        for record in active where heldBy[record.id.rawValue] == nil {
+            do {
+                let forget = try ForgetService(installation).forget(record.id, dryRun: false)
+                summary.forgotten.append(.init(tenant: record.id.rawValue, detail: "\(forget.removed) snapshots forgotten (\(forget.policy))"))
+                let prune = try PruneService(installation).prune(record.id, maxUnusedPercent: nil, dryRun: false).result
+                summary.pruned.append(.init(
+                    tenant: record.id.rawValue,
+                    detail: "\(prune.packsUnused + prune.packsUnindexed) packs deleted, \(prune.packsRepacked) repacked, \(prune.bytesFreed) bytes freed"))
+            } catch {
+                summary.failures.append("retention of \(record.id): \(error)")
+            }
+        }
+
+        // 3. A destruction request for each due tenant that has none (approvals only ever come
+        // from the authorizers).
+        let lifecycle = Lifecycle(installation)
+        for record in tenants where lifecycle.isDue(record) && !requested.contains(record.id.rawValue) {
+            do {
+                let window = record.restoreWindowDays ?? installation.configuration.restoreWindowDays
+                let end = lifecycle.windowEnd(record).map(Timestamp.format) ?? "?"
+                let request = try DestructionRequests(installation).create(
+                    tenant: record.id, reason: .retentionExpired,
+                    note: "opened by the nightly run: restore window of \(window) days ended \(end)",
+                    requester: "lethe nightly (\(installation.actor))")
+                summary.destructionRequestsOpened.append(.init(tenant: record.id.rawValue, detail: request.id))
+            } catch {
+                summary.failures.append("destruction request for \(record.id): \(error)")
+            }
+        }
+
+        // 4. Verification: structure of every tenant, data of tonight's share of packs.
+        let verification = try VerifyService(installation).verify(tenants.map(\.id)) { _, pack in
+            Int(pack.firstByte) % rotation.nights == rotation.night
+        }
+        summary.verification += verification
+        for result in verification where !result.isClean {
+            if let error = result.error { summary.failures.append("verify \(result.tenant): \(error)") }
+            summary.integrityViolations += result.report.errors.count
+        }
+    }
+}
