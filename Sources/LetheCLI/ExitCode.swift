@@ -17,34 +17,11 @@ public enum ExitCode: Int32, Sendable {
     /// Refused by policy: missing approvals, legal hold, window not passed, destroyed tenant.
     case refused = 4
 
-    /// The exit code that `error` means.
+    /// The exit code that `error` means: the kind it says it is; anything that says nothing
+    /// (an error of Foundation) is a failure.
     static func `for`(_ error: Error) -> ExitCode {
-        switch error {
-        case is UsageError, is ConfigurationError, is InvalidTenantID, is InvalidObjectKey:
-            return .usage
-        case let error as KeyError:
-            switch error {
-            case .notInitialized, .alreadyInitialized, .tenantKeyExists, .signingKeyMissing: return .usage
-            case .keystoreDamaged, .unwrapFailed, .malformedKeyFile, .publicKeyMismatch: return .integrity
-            case .kekMissing, .noTenantKey: return .failure
-            }
-        case let error as KeyFileError:
-            // A link or a foreign kind of file where a key should be: integrity; permissions,
-            // owner and extra hard links: the operator's to fix.
-            return error.isIntegrityViolation ? .integrity : .usage
-        case is IntegrityViolation, is MalformedData, is ObjectTooShort:
-            return .integrity
-        case let error as LetheError:
-            return error.exitCode
-        default:
-            return .failure
-        }
-    }
-}
-
-extension LetheError {
-    var exitCode: ExitCode {
-        switch kind {
+        guard let kinded = error as? KindedError else { return .failure }
+        switch kinded.kind {
         case .usage: return .usage
         case .integrity: return .integrity
         case .refused: return .refused
@@ -54,9 +31,10 @@ extension LetheError {
 }
 
 /// A mistake on the command line.
-struct UsageError: Error, CustomStringConvertible {
+struct UsageError: KindedError, CustomStringConvertible {
     let message: String
     let command: String
+    var kind: ErrorKind { .usage }
 
     var description: String { "\(message) (see `\(command) --help`)" }
 }

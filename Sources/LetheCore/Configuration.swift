@@ -80,7 +80,9 @@ public struct NotificationSettings: Codable, Equatable, Sendable {
     }
 }
 
-public enum ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ConfigurationError: KindedError, Equatable, Sendable, CustomStringConvertible {
+    public var kind: ErrorKind { .usage }
+
     case notInitialized(home: String)
     case alreadyInitialized(home: String)
     case invalid(path: String, reason: String)

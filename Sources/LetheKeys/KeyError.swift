@@ -1,7 +1,7 @@
 import LetheStore
 
 /// What can go wrong with keys, each case naming what the operator has to look at.
-public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum KeyError: KindedError, Equatable, Sendable, CustomStringConvertible {
     /// The key directory has not been initialized (`lethe init`).
     case notInitialized(directory: String)
     /// `lethe init` on a key directory that already holds keys.
@@ -23,6 +23,14 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedKeyFile(path: String, reason: String)
     /// `signing-key.pub.pem` is missing, unreadable, or not the public half of `signing-key.pem`.
     case publicKeyMismatch(path: String, privatePath: String)
+
+    public var kind: ErrorKind {
+        switch self {
+        case .notInitialized, .alreadyInitialized, .tenantKeyExists, .signingKeyMissing: return .usage
+        case .keystoreDamaged, .unwrapFailed, .malformedKeyFile, .publicKeyMismatch: return .integrity
+        case .kekMissing, .noTenantKey: return .failed
+        }
+    }
 
     public var description: String {
         switch self {

@@ -1,3 +1,5 @@
+import LetheStore
+
 /// The little binary encoding of pack headers, index files and trees: unsigned LEB128
 /// varints, fixed 32-byte identifiers, and length-prefixed byte strings. docs/format.md
 /// specifies it for third-party readers.
@@ -116,8 +118,9 @@ struct ByteReader {
 }
 
 /// Authenticated data that does not parse: only a bug or a forged key could produce it.
-public struct MalformedData: Error, Equatable, Sendable, CustomStringConvertible {
+public struct MalformedData: KindedError, Equatable, Sendable, CustomStringConvertible {
     public let what: String
     public let reason: String
+    public var kind: ErrorKind { .integrity }
     public var description: String { "\(what) is malformed: \(reason)" }
 }

@@ -83,7 +83,7 @@ public func sealedObjectOpens(_ sealed: [UInt8], kind: ObjectKind, name: String,
 }
 
 /// Stored data that failed an integrity check, named by its object key.
-public struct IntegrityViolation: Error, Equatable, Sendable, CustomStringConvertible {
+public struct IntegrityViolation: KindedError, Equatable, Sendable, CustomStringConvertible {
     public let object: ObjectKey
     public let problem: String
 
@@ -92,5 +92,6 @@ public struct IntegrityViolation: Error, Equatable, Sendable, CustomStringConver
         self.problem = problem
     }
 
+    public var kind: ErrorKind { .integrity }
     public var description: String { "integrity violation: \(object) \(problem)" }
 }

@@ -1,17 +1,8 @@
 /// An error of Lethe's own domain (tenants, lifecycle, repository, destruction), carrying its
 /// category so the CLI can map it to an exit code, and a one-line message naming the thing
 /// concerned.
-public struct LetheError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable {
-        /// The request is malformed (unknown tenant, bad option value).
-        case usage
-        /// Stored data failed an integrity check.
-        case integrity
-        /// Policy forbids it (legal hold, window not passed, approvals missing, destroyed).
-        case refused
-        /// The operation could not be completed.
-        case failed
-    }
+public struct LetheError: KindedError, Equatable, Sendable, CustomStringConvertible {
+    public typealias Kind = ErrorKind
 
     public let kind: Kind
     public let message: String
