@@ -11,7 +11,7 @@ public enum LetheCLI {
     public static func main(_ argv: [String] = CommandLine.arguments) -> Int32 {
         hardenProcess()
         let console = Console()
-        let words = Array(argv.dropFirst())
+        let words = movingGlobalOptions(Array(argv.dropFirst()))
         let commands = Commands.all
         guard let (command, rest) = match(words, in: commands) else {
             return topLevel(words, commands: commands, console: console)
@@ -33,6 +33,23 @@ public enum LetheCLI {
         }
     }
 
+    /// Global options may come before the verb as well as after it (`lethe --home X tenant
+    /// list`, as in git and restic): those that stand before it are moved behind it, where
+    /// every command parses them.
+    static func movingGlobalOptions(_ words: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = words[...]
+        while let word = rest.first, word.hasPrefix("--home") {
+            leading.append(word)
+            rest = rest.dropFirst()
+            if word == "--home", let value = rest.first {
+                leading.append(value)
+                rest = rest.dropFirst()
+            }
+        }
+        return Array(rest) + leading
+    }
+
     /// The longest run of leading words that names a command.
     private static func match(_ words: [String], in commands: [CommandSpec]) -> (CommandSpec, [String])? {
         var best: CommandSpec?
@@ -46,10 +63,24 @@ public enum LetheCLI {
     /// `lethe`, `lethe --help`, `lethe --version`, a group alone (`lethe tenant`), or a typo.
     private static func topLevel(_ words: [String], commands: [CommandSpec], console: Console) -> Int32 {
         let asksHelp = words.contains("--help") || words.contains("-h") || words.first == "help"
-        let nonOptions = words.filter { !$0.hasPrefix("-") && $0 != "help" }
+        // The value of a --home given with the verb missing is not a word of the command.
+        let values = Set(zip(words, words.dropFirst()).filter { $0.0 == "--home" }.map { $0.1 })
+        let nonOptions = words.filter { !$0.hasPrefix("-") && $0 != "help" && !values.contains($0) }
         if words.contains("--version") {
             console.print("lethe \(version)")
             return ExitCode.success.rawValue
+        }
+        // A word that names no command is the mistake to report, before any option after it.
+        if let first = nonOptions.first {
+            let verbs = Set(commands.map { $0.words.joined(separator: " ") } + commands.map { $0.words[0] })
+            let given = nonOptions.prefix(2).joined(separator: " ")
+            if !commands.contains(where: { $0.words.first == first }) || (nonOptions.count > 1 && !verbs.contains(given)) {
+                let wrong = commands.contains(where: { $0.words.first == first }) ? given : first
+                let nearest = verbs.min { Suggestion.distance(wrong, $0) < Suggestion.distance(wrong, $1) }
+                let hint = nearest.map { Suggestion.distance(wrong, $0) <= max(2, wrong.count / 3) ? " (did you mean `lethe \($0)`?)" : "" } ?? ""
+                console.error("lethe: unknown command \"\(wrong)\"\(hint.isEmpty ? " (see `lethe --help`)" : hint)")
+                return ExitCode.usage.rawValue
+            }
         }
         let known: Set<String> = ["--help", "-h", "--home"]
         if let unknown = words.first(where: { $0.hasPrefix("-") && !known.contains(String($0.split(separator: "=")[0])) }) {
@@ -58,17 +89,31 @@ public enum LetheCLI {
         }
         if let group = nonOptions.first {
             let members = commands.filter { $0.words.first == group }
-            guard !members.isEmpty, nonOptions.count == 1 else {
-                console.error("lethe: unknown command \"\(nonOptions.joined(separator: " "))\" (see `lethe --help`)")
-                return ExitCode.usage.rawValue
-            }
-            console.print(listing(members, header: "Usage: lethe \(group) COMMAND [OPTIONS]"))
+            let text = listing(members, header: "Usage: lethe \(group) COMMAND [OPTIONS]")
+            // Asked for, the listing is the answer; given as a command, it is a usage error.
+            if asksHelp { console.print(text) } else { console.error(text) }
             return asksHelp ? ExitCode.success.rawValue : ExitCode.usage.rawValue
         }
         let header = "lethe \(version): per-tenant encrypted backups with audited, provable destruction.\n\n"
             + "Usage: lethe COMMAND [OPTIONS]"
         console.print(listing(commands, header: header))
         return asksHelp ? ExitCode.success.rawValue : ExitCode.usage.rawValue
+    }
+
+    /// Levenshtein distance, to suggest the verb a typo was meant to be.
+    enum Suggestion {
+        static func distance(_ a: String, _ b: String) -> Int {
+            let a = Array(a), b = Array(b)
+            var previous = Array(0...b.count)
+            for (i, x) in a.enumerated() {
+                var current = [i + 1]
+                for (j, y) in b.enumerated() {
+                    current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+                }
+                previous = current
+            }
+            return previous[b.count]
+        }
     }
 
     private static func listing(_ commands: [CommandSpec], header: String) -> String {

@@ -22,6 +22,11 @@ public final class Installation: @unchecked Sendable {
 
     public init(home: Home, clock: Clock = SystemClock(), environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.home = home
+        #if DEBUG
+        if let text = environment["LETHE_NOW"], Timestamp.parse(text) == nil {
+            throw LetheError.usage("LETHE_NOW=\(text) is not a time Lethe reads (2026-03-01T02:00:00Z, or a date 2026-03-01)")
+        }
+        #endif
         configuration = try home.loadConfiguration()
         store = try LocalStore(root: configuration.storeDirectory)
         self.clock = clock

@@ -56,17 +56,26 @@ public enum Timestamp {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// Parses `2026-03-01T02:00:00Z`, with or without fractional seconds, or a date alone
-    /// (`2026-03-01`, taken as midnight UTC). Anything else — a missing zone, trailing text, an
-    /// hour 25 that a lenient parser would roll over — is nil, because a misread time moves
-    /// retention and destruction decisions.
+    /// Parses exactly the forms Lethe writes: `2026-03-01T02:00:00Z`, the same with
+    /// milliseconds (`2026-03-01T02:00:00.123Z`), or a date alone (`2026-03-01`, taken as
+    /// midnight UTC). Anything else — a missing zone, trailing text, an hour 25 that a lenient
+    /// parser would roll over — is nil, because a misread time moves retention and destruction
+    /// decisions: whatever is parsed must print back as the very same text.
     public static func parse(_ text: String) -> Date? {
-        let date: Date?
-        if text.utf8.count == 10 {
-            date = try? Date.ISO8601FormatStyle().year().month().day().parse(text)
-            return date.flatMap { format($0).hasPrefix(text) ? $0 : nil }
+        let bytes = Array(text.utf8)
+        if bytes.count == 10 {
+            guard let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) else { return nil }
+            return format(date).hasPrefix(text) ? date : nil
         }
-        date = (try? Date(text, strategy: .iso8601)) ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+        // The shape first: YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DDTHH:MM:SS.sssZ, nothing before or after.
+        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { (48...57).contains(bytes[$0]) } }
+        let separators: [(Int, UInt8)] = [(4, 45), (7, 45), (10, 84), (13, 58), (16, 58)]
+        guard bytes.count == 20 || bytes.count == 24, digits(0..<4), digits(5..<7), digits(8..<10), digits(11..<13),
+              digits(14..<16), digits(17..<19), separators.allSatisfy({ bytes[$0.0] == $0.1 }), bytes.last == 90,
+              bytes.count == 20 || (bytes[19] == 46 && digits(20..<23)) else { return nil }
+        let date = bytes.count == 20
+            ? try? Date(text, strategy: .iso8601)
+            : try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
         // Whatever was parsed must print back as the same calendar time (rejects rolled-over fields).
         return date.flatMap { format($0).prefix(19) == text.prefix(19) ? $0 : nil }
     }

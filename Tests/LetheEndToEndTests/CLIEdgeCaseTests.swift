@@ -92,7 +92,7 @@ import Testing
         try home.addTenant("acme")
         #expect(home.lethe("backup", "acme").status == 0)
         let unknown = home.lethe("backup", "ghost")
-        #expect(unknown.status == 1 && unknown.stdout.contains("ghost"))
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown tenant ghost"), "an unknown tenant is a usage error, said on stderr")
         Self.expectNoCrashReport(unknown, "backup ghost")
         let pack = try #require(home.objects("tenants/acme/data").first)
         let path = "\(home.store)/\(pack)"

@@ -58,7 +58,7 @@ import Testing
     @Test func unknownTenantIsNamed() throws {
         let home = try E2EHome()
         let backup = home.lethe("backup", "ghost")
-        #expect(backup.status == 1 && backup.stdout.contains("unknown tenant ghost"))
+        #expect(backup.status == 2 && backup.stderr.contains("unknown tenant ghost"))
         let restore = home.lethe("restore", "ghost", "--target", "\(home.root)/r")
         #expect(restore.status == 2 && restore.stderr.contains("ghost"))
     }

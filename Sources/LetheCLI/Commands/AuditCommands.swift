@@ -57,8 +57,16 @@ enum AuditCommands {
         options: [OptionSpec("--tenant", value: "TENANT", "only this tenant's entries"), .json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        var entries = try AuditTrail(try invocation.installation()).history().entries
-        if let tenant = invocation.arguments.value("--tenant") { entries = entries.filter { $0.tenant == tenant } }
+        let installation = try invocation.installation()
+        var entries = try AuditTrail(installation).history().entries
+        if let name = invocation.arguments.value("--tenant") {
+            let tenant = try TenantID(name)
+            entries = entries.filter { $0.tenant == tenant.rawValue }
+            let catalog = try installation.catalog()
+            if entries.isEmpty, try catalog.tenant(tenant) == nil, try catalog.tombstone(tenant) == nil {
+                throw LetheError.usage("unknown tenant \(tenant): the audit log has no entry for it (see `lethe tenant list`)")
+            }
+        }
         if invocation.json {
             try invocation.console.json(entries)
             return .success

@@ -27,6 +27,11 @@ enum BackupCommand {
         } else {
             let names = try invocation.positionals(1...Int.max, "TENANT (or --all)")
             tenants = try names.map(TenantID.init)
+            // An unknown tenant (exit 2), or one policy refuses to back up — destroyed, offboarded,
+            // held by a destruction request (exit 4) — is said before any work.
+            for tenant in tenants {
+                try Lifecycle(installation).requireBackupAllowed(try TenantRegistry(installation).record(tenant))
+            }
         }
         let results = try run(tenants, installation: installation, console: invocation.console)
         if invocation.json {
@@ -34,7 +39,17 @@ enum BackupCommand {
         } else {
             print(results, console: invocation.console)
         }
+        reportFailures(results, console: invocation.console)
         return results.allSatisfy { $0.status == .succeeded } ? .success : .failure
+    }
+
+    /// One line on standard error when anything failed, for cron mail and the journal.
+    static func reportFailures(_ results: [TenantBackupResult], console: Console) {
+        let failed = results.filter { $0.status != .succeeded }
+        guard !failed.isEmpty else { return }
+        let reasons = failed.prefix(3).map { "\($0.tenant) (\($0.error ?? $0.summary?.errors.first ?? $0.status.rawValue))" }
+        console.error("lethe: \(failed.count) of \(Plural.count(results.count, "tenant")) failed: "
+            + reasons.joined(separator: ", ") + (failed.count > 3 ? ", …" : ""))
     }
 
     /// Runs the backups with a progress line on a terminal.

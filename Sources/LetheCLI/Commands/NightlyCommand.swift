@@ -39,8 +39,8 @@ enum NightlyCommand {
         } else {
             let c = invocation.console
             c.print("Nightly run \(summary.started) → \(summary.finished) (\(Format.seconds(summary.durationSeconds)))")
-            c.print("backups:")
-            BackupCommand.print(summary.backups, console: c)
+            c.print("backups: \(Plural.count(summary.backups.count, "tenant")) backed up, \(summary.skipped.count) skipped")
+            if !summary.backups.isEmpty { BackupCommand.print(summary.backups, console: c) }
             for note in summary.skipped { c.print("  \(note.tenant)  skipped: \(note.detail)") }
             for note in summary.forgotten { c.print("retention \(note.tenant): \(note.detail)") }
             for note in summary.pruned { c.print("prune \(note.tenant): \(note.detail)") }
@@ -51,6 +51,10 @@ enum NightlyCommand {
             c.print("verification (night \(summary.verifyBucket)): \(summary.verification.count) tenants, \(read) packs read, \(summary.integrityViolations) integrity violations")
             for result in summary.verification { for error in result.report.errors { c.print("  \(result.tenant): \(error)") } }
             for failure in summary.failures { c.print("FAILED: \(failure)") }
+        }
+        if !summary.failures.isEmpty {
+            invocation.console.error("lethe: the nightly run had \(Plural.count(summary.failures.count, "failure")): "
+                + summary.failures.prefix(3).joined(separator: "; ") + (summary.failures.count > 3 ? "; …" : ""))
         }
         return ExitCode(rawValue: summary.exitStatus) ?? .failure
     }

@@ -122,6 +122,10 @@ enum ReportCommands {
             for check in result.checks { invocation.console.print("\(check.passed ? "ok    " : "FAILED") \(check.check): \(check.detail)") }
             invocation.console.print(result.isValid ? "Report verified." : "Report does NOT verify.")
         }
+        if !result.isValid {
+            let failed = result.checks.filter { !$0.passed }.map(\.check)
+            invocation.console.error("lethe: the report does not verify: \(failed.joined(separator: ", ")) failed")
+        }
         return result.isValid ? .success : .integrity
     }
 

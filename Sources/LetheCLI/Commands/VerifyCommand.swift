@@ -43,6 +43,12 @@ enum VerifyCommand {
                 for note in r.notes { invocation.console.print("    note: \(note)") }
             }
         }
+        let failed = results.filter { !$0.isClean }
+        if !failed.isEmpty {
+            let reasons = failed.prefix(3).map { "\($0.tenant) (\($0.report.errors.first ?? $0.error ?? "not checked"))" }
+            invocation.console.error("lethe: \(failed.count) of \(Plural.count(results.count, "tenant")) did not verify: "
+                + reasons.joined(separator: ", ") + (failed.count > 3 ? ", …" : ""))
+        }
         // Exit 3 only for damage found; a tenant that could not be checked (busy, no key) is 1.
         if results.contains(where: { !$0.report.isClean }) { return .integrity }
         return results.allSatisfy(\.isClean) ? .success : .failure

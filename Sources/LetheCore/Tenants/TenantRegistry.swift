@@ -49,9 +49,16 @@ public struct TenantRegistry: Sendable {
         try refuseIfDestroyed(id)
         let key = Layout.record(id)
         guard try installation.store.exists(key) else {
+            try refuseIfBeingDestroyed(id)
             throw LetheError.usage("unknown tenant \(id) (see `lethe tenant list`)")
         }
-        let repository = try installation.repository(for: id)
+        let repository: Repository
+        do {
+            repository = try installation.repository(for: id)
+        } catch KeyError.noTenantKey {
+            try refuseIfBeingDestroyed(id)
+            throw KeyError.noTenantKey(id)
+        }
         let plaintext = try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key)
         let record: TenantRecord
         do {
@@ -102,6 +109,14 @@ public struct TenantRegistry: Sendable {
     /// Every tenant with a record, from the catalog.
     public func list() throws -> [TenantRecord] {
         try installation.catalog().tenants()
+    }
+
+    /// Mid-destruction, the key is revoked and the record deleted before the tombstone is
+    /// written: a tenant in that state is refused as being destroyed, not reported as unknown.
+    private func refuseIfBeingDestroyed(_ id: TenantID) throws {
+        if let open = try? DestructionRequests(installation).open(for: id), open.status == .executing {
+            throw LetheError.refused("tenant \(id) is being destroyed (request \(open.id)); `lethe destroy execute \(open.id)` finishes it")
+        }
     }
 
     /// Throws `refused` naming the report if the tenant was destroyed.
