@@ -238,12 +238,26 @@ public final class Archiver {
         var content: [BlobID] = []
         var size = 0
         while try stream.next({ chunk in
-            content.append(try writer.save(chunk, type: .data))
+            do {
+                content.append(try writer.save(chunk, type: .data))
+            } catch {
+                // Not this file's fault: the store could not take the write (a full disk). It
+                // ends the backup, rather than being noted against the file and carrying on.
+                throw StoreWriteFailure(underlying: error)
+            }
             size += chunk.count
         }) {}
         summary.bytesRead += size
         reportProgress()
         return (content, size)
+    }
+
+    /// A write to the store that failed during a backup, kept apart from the read errors of
+    /// single files (which are noted and skipped).
+    struct StoreWriteFailure: KindedError, CustomStringConvertible {
+        let underlying: Error
+        var kind: ErrorKind { (underlying as? KindedError)?.kind ?? .failed }
+        var description: String { "writing to the store failed: \(underlying)" }
     }
 
     /// Linux's O_NOATIME (glibc exposes it only under _GNU_SOURCE): reading a file for backup

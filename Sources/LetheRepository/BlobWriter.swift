@@ -48,7 +48,13 @@ final class BlobWriter {
         if pack == nil {
             pack = try PackWriter(keys: repository.keys, store: repository.store)
         }
-        let entry = try pack!.add(plaintext, id: id, type: type)
+        let entry: PackEntry
+        do {
+            entry = try pack!.add(plaintext, id: id, type: type)
+        } catch {
+            pack = nil  // its writer is aborted; nothing of it becomes visible
+            throw error
+        }
         pending[id] = entry.location
         bytesAdded += plaintext.count
         blobsAdded += 1

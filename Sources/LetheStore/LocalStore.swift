@@ -180,17 +180,20 @@ final class LocalObjectWriter: ObjectWriter {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        precondition(!finished, "write after commit or abort")
+        // A writer that failed once was aborted; writing on would be a bug of the caller's,
+        // reported as an error rather than a trap.
+        guard !finished else { throw SystemError("write (the object was already abandoned)", target, code: EBADF) }
         do {
             try file.write(bytes)
-        } catch {
+        } catch let error as SystemError {
             abort()
-            throw error
+            // Named after the object, not the staging file it was being written to.
+            throw SystemError(error.operation, target, code: error.code)
         }
     }
 
     func commit() throws {
-        precondition(!finished, "commit after commit or abort")
+        guard !finished else { throw SystemError("commit (the object was already abandoned)", target, code: EBADF) }
         do {
             try file.sync()
             try file.close()
