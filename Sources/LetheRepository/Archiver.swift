@@ -64,6 +64,7 @@ public final class Archiver {
         }
         var rootNodes: [Node] = []
         for source in sources {
+            if let problem = source.problem() { throw LetheError.failed("source \(source): \(problem)") }
             switch source.kind {
             case .directory:
                 if let name = source.entryName {

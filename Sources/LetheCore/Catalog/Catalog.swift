@@ -19,23 +19,35 @@ public final class Catalog: @unchecked Sendable {
         let file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600)
         guard fchmod(file.descriptor, 0o600) == 0 else { throw SystemError("set permissions of", path) }
         try file.close()
-        database = try Database(path: path)
-        try database.execute("""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = FULL;
-            PRAGMA foreign_keys = ON;
-            PRAGMA secure_delete = ON;
-            """)
-        try database.migrate(CatalogSchema.migrations)
+        do {
+            database = try Database(path: path)
+            try database.execute("""
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = FULL;
+                PRAGMA foreign_keys = ON;
+                PRAGMA secure_delete = ON;
+                """)
+            try database.migrate(CatalogSchema.migrations)
+        } catch let error as SQLiteError {
+            throw CatalogError(path: path, error: error)
+        }
     }
 
     /// Runs `body` with the connection, alone, in one transaction.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { try database.transaction { try body(database) } }
+        do {
+            return try lock.withLock { try database.transaction { try body(database) } }
+        } catch let error as SQLiteError {
+            throw CatalogError(path: database.path, error: error)
+        }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { try body(database) }
+        do {
+            return try lock.withLock { try body(database) }
+        } catch let error as SQLiteError {
+            throw CatalogError(path: database.path, error: error)
+        }
     }
 
     /// True when the catalog indexes no tenant and no destroyed tenant.
@@ -368,6 +380,38 @@ public final class Catalog: @unchecked Sendable {
                 if count > 0 { counts[table] = count }
             }
             return counts
+        }
+    }
+}
+
+/// The catalog could not be used: which file, what is wrong with it in words, and the way
+/// out. The catalog is an index of the store, so a damaged one is recreated, never repaired.
+public struct CatalogError: KindedError, CustomStringConvertible {
+    public let path: String
+    public let error: SQLiteError
+
+    public var kind: ErrorKind {
+        switch error.code & 0xff {
+        case 11, 26: return .integrity  // SQLITE_CORRUPT, SQLITE_NOTADB
+        default: return .failed
+        }
+    }
+
+    public var description: String {
+        switch error.code & 0xff {
+        case 11, 26:
+            return "the catalog \(path) is damaged (\(error.message)); it is only an index of the store: "
+                + "`lethe index rebuild` recreates it"
+        case 8:  // SQLITE_READONLY
+            return "cannot write the catalog \(path): the home is read-only (\(error.message))"
+        case 13:  // SQLITE_FULL
+            return "cannot write the catalog \(path): no space left on device (disk full)"
+        case 14:  // SQLITE_CANTOPEN
+            return "cannot open the catalog \(path): \(error.message) (is the home's folder missing or read-only?)"
+        case 5, 6:  // SQLITE_BUSY, SQLITE_LOCKED
+            return "the catalog \(path) is busy: another lethe process has held it for 30 s; try again when it ends"
+        default:
+            return "the catalog \(path) failed: \(error.message) (SQLite code \(error.code))"
         }
     }
 }

@@ -16,10 +16,8 @@ public struct TenantRegistry: Sendable {
     /// Creates the tenant's DEK and record. Refuses an id already in use or once destroyed.
     public func add(id: TenantID, name: String?, sources: [TenantSource]) throws -> TenantRecord {
         guard !sources.isEmpty else { throw LetheError.usage("tenant \(id) needs at least one --source") }
-        for source in sources where source.kind != .command {
-            guard FileSystem.exists(source.location) else {
-                throw LetheError.usage("source \(source): \(source.location) does not exist")
-            }
+        for source in sources {
+            if let problem = source.problem() { throw LetheError.usage("source \(source): \(problem)") }
         }
         let names = sources.compactMap(\.entryName)
         guard Set(names).count == names.count, sources.filter({ $0.entryName == nil }).count <= 1 else {
