@@ -9,9 +9,9 @@ public struct Configuration: Codable, Equatable, Sendable {
     public var format: String = Configuration.formatName
     /// A random name for this installation; it is the origin of the audit log's checkpoints.
     public var installationID: String
-    /// Absolute path of the key directory.
+    /// The key directory: relative to the home (the default, `keys`) or absolute.
     public var keysDirectory: String
-    /// Absolute path of the local object store's root.
+    /// The local object store's root: relative to the home (the default, `store`) or absolute.
     public var storeDirectory: String
     /// Days an offboarded tenant's backups are kept for a returning client.
     public var restoreWindowDays: Int = 90

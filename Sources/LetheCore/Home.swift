@@ -36,6 +36,11 @@ public struct Home: Sendable {
 
     public var isInitialized: Bool { FileSystem.exists(configurationPath) }
 
+    /// A path from `lethe.json`: absolute as written, or relative to this home.
+    public func resolve(_ setting: String) -> String {
+        setting.hasPrefix("/") ? setting : "\(path)/\(setting)"
+    }
+
     public func loadConfiguration() throws -> Configuration {
         guard isInitialized else { throw ConfigurationError.notInitialized(home: path) }
         let bytes = try FileSystem.readFile(configurationPath, limit: 1 << 20)
@@ -72,8 +77,12 @@ public struct Home: Sendable {
     /// signing key. Refuses, changing nothing, if the home or the key directory already holds
     /// an installation.
     public func initialize(keysDirectory: String?, storeDirectory: String?) throws -> Initialized {
-        let keys = FileSystem.absolute(keysDirectory ?? "\(path)/keys")
-        let store = FileSystem.absolute(storeDirectory ?? "\(path)/store")
+        // The defaults are recorded relative to the home, so a home copied or moved keeps using
+        // its own store and keys; a place the operator chose is recorded as chosen, absolute.
+        let keysSetting = keysDirectory.map(FileSystem.absolute) ?? "keys"
+        let storeSetting = storeDirectory.map(FileSystem.absolute) ?? "store"
+        let keys = resolve(keysSetting)
+        let store = resolve(storeSetting)
         guard !isInitialized else { throw ConfigurationError.alreadyInitialized(home: path) }
         let kekProvider = FileKEKProvider(directory: "\(keys)/kek")
         let hasKEK = !(try kekProvider.epochs().isEmpty)
@@ -87,7 +96,7 @@ public struct Home: Sendable {
         _ = try Keystore.create(directory: keys, provider: kekProvider)
         let signing = try ServiceSigningKey.create(in: keys)
         let configuration = Configuration(
-            installationID: Hex.encode(try SystemRandom.bytes(count: 8)), keysDirectory: keys, storeDirectory: store)
+            installationID: Hex.encode(try SystemRandom.bytes(count: 8)), keysDirectory: keysSetting, storeDirectory: storeSetting)
         // Written last: its presence is what makes the home "initialized".
         try saveConfiguration(configuration)
         let installation = try Installation(home: self)

@@ -28,14 +28,15 @@ public final class Installation: @unchecked Sendable {
         }
         #endif
         configuration = try home.loadConfiguration()
-        store = try LocalStore(root: configuration.storeDirectory)
+        store = try LocalStore(root: home.resolve(configuration.storeDirectory))
         self.clock = clock
         let user = environment["LETHE_ACTOR"] ?? environment["SUDO_USER"] ?? environment["USER"] ?? "uid\(getuid())"
         actor = user.contains("@") ? user : "\(user)@\(ProcessInfo.processInfo.hostName)"
         worker = try Lease.workerName()
     }
 
-    public var keysDirectory: String { configuration.keysDirectory }
+    /// The key directory: as `lethe.json` names it, relative to the home unless absolute.
+    public var keysDirectory: String { home.resolve(configuration.keysDirectory) }
 
     /// This host's anchors against rollback, in the key directory.
     public var anchors: TrustAnchors { TrustAnchors(directory: keysDirectory) }

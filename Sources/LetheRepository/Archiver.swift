@@ -340,6 +340,9 @@ public final class Archiver {
             throw LetheError.failed(
                 "source \(source) failed with status \(process.terminationStatus)" + (last.isEmpty ? "" : ": \(last)"))
         }
+        if size == 0 {
+            summary.warnings.append("source \(source) printed nothing: an empty file was stored for it")
+        }
         let now = FileTime(seconds: Int64(options.time.timeIntervalSince1970), nanoseconds: 0)
         var node = Node(name: source.entryName!, kind: .file, mode: 0o600, uid: getuid(), gid: getgid(), modified: now, changed: now)
         node.content = content

@@ -51,8 +51,32 @@ public struct BackupSummary: Codable, Sendable, Equatable {
     public var packsWritten = 0
     /// Files that could not be read, and why; the snapshot holds everything else.
     public var errors: [String] = []
+    /// What was stored but looks wrong (a command that printed nothing): the backup is partial.
+    public var warnings: [String] = []
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case filesNew, filesChanged, filesUnchanged, directories, bytesTotal, bytesRead, bytesAdded, bytesStored
+        case blobsAdded, packsWritten, errors, warnings
+    }
+
+    /// Summaries written before warnings existed have none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        filesNew = try c.decode(Int.self, forKey: .filesNew)
+        filesChanged = try c.decode(Int.self, forKey: .filesChanged)
+        filesUnchanged = try c.decode(Int.self, forKey: .filesUnchanged)
+        directories = try c.decode(Int.self, forKey: .directories)
+        bytesTotal = try c.decode(Int.self, forKey: .bytesTotal)
+        bytesRead = try c.decode(Int.self, forKey: .bytesRead)
+        bytesAdded = try c.decode(Int.self, forKey: .bytesAdded)
+        bytesStored = try c.decode(Int.self, forKey: .bytesStored)
+        blobsAdded = try c.decode(Int.self, forKey: .blobsAdded)
+        packsWritten = try c.decode(Int.self, forKey: .packsWritten)
+        errors = try c.decode([String].self, forKey: .errors)
+        warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+    }
 
     public var files: Int { filesNew + filesChanged + filesUnchanged }
 }

@@ -10,7 +10,11 @@ import Testing
     func worker(beside home: E2EHome, named name: String) throws -> String {
         let other = "\(home.root)/\(name)"
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: "\(home.home)/lethe.json", toPath: "\(other)/lethe.json")
+        // The first home's settings, with its store and keys (relative to it) named absolutely.
+        let settings = try String(contentsOfFile: "\(home.home)/lethe.json", encoding: .utf8)
+            .replacingOccurrences(of: #""storeDirectory" : "store""#, with: #""storeDirectory" : "\#(home.store)""#)
+            .replacingOccurrences(of: #""keysDirectory" : "keys""#, with: #""keysDirectory" : "\#(home.home)/keys""#)
+        try home.write("\(other)/lethe.json", settings, mode: 0o600)
         return other
     }
 

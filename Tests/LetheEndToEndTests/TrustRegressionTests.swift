@@ -109,3 +109,23 @@ import Testing
         #expect(mode == 0o600)
     }
 }
+
+/// Issue 14, finding 8: homes are movable.
+@Suite struct MovableHomeTests {
+    @Test func aCopiedHomeUsesItsOwnStoreAndKeys() throws {
+        let home = try E2EHome(initialize: false)
+        #expect(home.lethe("init").status == 0, "store and keys inside the home, by default")
+        try home.addTenant("acme")
+        #expect(home.lethe("backup", "acme").status == 0)
+        let copy = "\(home.root)/copy"
+        #expect(E2EHome.run("/bin/cp", ["-a", home.home, copy]).status == 0)
+        let config = try String(contentsOfFile: "\(copy)/lethe.json", encoding: .utf8)
+        #expect(config.contains(#""storeDirectory" : "store""#) && config.contains(#""keysDirectory" : "keys""#), "\(config)")
+        let before = home.objects("tenants/acme/snapshots")
+        #expect(home.lethe(["backup", "acme"], environment: ["LETHE_HOME": copy]).status == 0)
+        #expect(home.objects("tenants/acme/snapshots") == before, "the original's store is untouched")
+        let copied = (try? FileManager.default.contentsOfDirectory(atPath: "\(copy)/store/tenants/acme/snapshots")) ?? []
+        #expect(copied.count == before.count + 1, "the copy wrote to its own store")
+        #expect(home.lethe(["audit", "verify"], environment: ["LETHE_HOME": copy]).status == 0)
+    }
+}

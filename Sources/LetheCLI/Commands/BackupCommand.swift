@@ -47,8 +47,10 @@ enum BackupCommand {
     static func reportFailures(_ results: [TenantBackupResult], console: Console) {
         let failed = results.filter { $0.status != .succeeded }
         guard !failed.isEmpty else { return }
-        let reasons = failed.prefix(3).map { "\($0.tenant) (\($0.error ?? $0.summary?.errors.first ?? $0.status.rawValue))" }
-        console.error("lethe: \(failed.count) of \(Plural.count(results.count, "tenant")) failed: "
+        let reasons = failed.prefix(3).map {
+            "\($0.tenant) (\($0.error ?? $0.summary?.errors.first ?? $0.summary?.warnings.first ?? $0.status.rawValue))"
+        }
+        console.error("lethe: \(failed.count) of \(Plural.count(results.count, "tenant")) did not back up cleanly: "
             + reasons.joined(separator: ", ") + (failed.count > 3 ? ", …" : ""))
     }
 
@@ -74,6 +76,7 @@ enum BackupCommand {
                     + "read \(Format.bytes(summary.bytesRead))  added \(Format.bytes(summary.bytesAdded))  "
                     + Format.seconds(result.durationSeconds))
             for error in summary.errors { console.print("    \(error)") }
+            for warning in summary.warnings { console.print("    warning: \(warning)") }
         }
     }
 

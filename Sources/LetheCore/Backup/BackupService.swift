@@ -97,7 +97,7 @@ public final class BackupService: @unchecked Sendable {
             result.snapshot = backup.snapshotID.hex
             result.parent = parent?.id.hex
             result.summary = backup.snapshot.summary
-            result.status = backup.snapshot.summary.errors.isEmpty ? .succeeded : .partial
+            result.status = backup.snapshot.summary.errors.isEmpty && backup.snapshot.summary.warnings.isEmpty ? .succeeded : .partial
         } catch {
             result.error = "\(error)"
         }
