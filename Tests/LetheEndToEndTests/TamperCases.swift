@@ -50,7 +50,9 @@ struct TamperKind: Sendable {
             [.verifyData] + (tenant == "umbrella" ? [.restoreOther] : []) + (tenant == "globex" ? [.executeApproved] : [])
                 + (tenant == "acme" ? [.executePending] : [])
         }
-        let audit: [TamperProbe] = [.auditVerify, .executeApproved, .executePending]
+        // Executions read the proven log before anything else; the pending and cancelled
+        // requests' are cheap and are the ones a forged log would have to unlock.
+        let audit: [TamperProbe] = [.auditVerify, .executePending, .executeCancelled]
         switch (parts.count, parts.first) {
         case (_, "store") where parts.count >= 4 && parts[1] == "tenants":
             let tenant = parts[2]

@@ -49,6 +49,9 @@ final class TamperGolden: @unchecked Sendable {
     private init() throws {
         let started = Date()
         builder = try E2EHome()
+        // A static is never released, so E2EHome's deinit would never remove it.
+        goldenRoot.set(builder.root)
+        atexit { goldenRoot.get().map(removeTree) }
         try build()
         buildSeconds = Date().timeIntervalSince(started)
     }
@@ -165,6 +168,16 @@ final class TamperGolden: @unchecked Sendable {
     }
 }
 
+/// The golden home's directory, removed when the test process exits.
+let goldenRoot = GoldenRoot()
+
+final class GoldenRoot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var path: String?
+    func set(_ value: String) { lock.withLock { path = value } }
+    func get() -> String? { lock.withLock { path } }
+}
+
 func copyTree(_ source: String, to target: String) throws {
     let run = E2EHome.run("/bin/cp", ["-a", source, target])
     guard run.status == 0 else { throw E2EError("cp -a \(source) \(target): \(run.output)") }
@@ -221,27 +234,35 @@ struct ProbeRun: Sendable {
 
 /// One copy of the golden home that cases mutate; reset before each case. Its lethe.json is
 /// relocated to point at this copy's own store and key directory (the only change it makes).
+/// It lives in /dev/shm where there is one: every Lethe write is fsynced, and the matrix
+/// makes many.
 final class TamperSandbox: @unchecked Sendable {
     let golden: TamperGolden
-    let box: E2EHome
-    var root: String { box.root }
-    var home: String { box.home }
-    var keys: String { box.keys }
-    var store: String { box.store }
+    let root: String
+    var home: String { "\(root)/home" }
+    var keys: String { "\(root)/keys" }
+    var store: String { "\(home)/store" }
     var restoreTarget: String { "\(root)/restored" }
 
     init(_ golden: TamperGolden) throws {
         self.golden = golden
-        box = try E2EHome(initialize: false)
+        let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()
+        root = base + "lethe-tamper-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try reset()
     }
 
+    deinit {
+        removeTree(root)
+    }
+
+    /// One process for the whole copy: cases are many and processes are what they cost.
     func reset() throws {
-        removeTree(home)
-        removeTree(keys)
-        removeTree(restoreTarget)
-        try copyTree(golden.home, to: home)
-        try copyTree(golden.keys, to: keys)
+        let quoted = { (path: String) in "'\(path)'" }
+        let script = "rm -rf \(quoted(home)) \(quoted(keys)) \(quoted(restoreTarget)) \(quoted("\(root)/h")) \(quoted("\(root)/empty-store"))"
+            + " && cp -a \(quoted(golden.home)) \(quoted(home)) && cp -a \(quoted(golden.keys)) \(quoted(keys))"
+        let run = E2EHome.run("/bin/sh", ["-c", script])
+        guard run.status == 0 else { throw E2EError("resetting the sandbox: \(run.output)") }
         try relocateConfiguration()
     }
 
@@ -257,8 +278,14 @@ final class TamperSandbox: @unchecked Sendable {
             .write(to: URL(fileURLWithPath: path))
     }
 
-    func lethe(_ arguments: [String]) -> E2ERun {
-        box.lethe(arguments, environment: TamperGolden.probeTime)
+    /// Runs `lethe` on this copy at the probes' time, as E2EHome.lethe does.
+    func lethe(_ arguments: [String], environment extra: [String: String] = [:]) -> E2ERun {
+        var env = ProcessInfo.processInfo.environment
+        env["LETHE_HOME"] = home
+        env["LETHE_ACTOR"] = "e2e-tester"
+        env.removeValue(forKey: "LETHE_CRASH_AT")
+        for (key, value) in TamperGolden.probeTime.merging(extra, uniquingKeysWith: { $1 }) { env[key] = value }
+        return E2EHome.run(E2EHome.binary, arguments, environment: env, directory: root)
     }
 
     func run(_ probe: TamperProbe) -> ProbeRun {
@@ -294,9 +321,7 @@ final class TamperSandbox: @unchecked Sendable {
             {"format": "lethe-config-v1", "installationID": "00000000000000aa", "keysDirectory": "\(keys)", "storeDirectory": "\(root)/keycheck-store"}
             """
         try? configuration.write(toFile: "\(check)/lethe.json", atomically: true, encoding: .utf8)
-        var env = TamperGolden.probeTime
-        env["LETHE_HOME"] = check
-        let status = box.lethe(["keys", "status", "--json"], environment: env)
+        let status = lethe(["keys", "status", "--json"], environment: ["LETHE_HOME": check])
         let count = (try? status.json() as? [String: Any])?["tenantKeys"] as? Int
         let file = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(keys)/keystore.json")))) as? [String: Any]
         let tenants = Set(((file?["tenants"] as? [String: Any]) ?? [:]).keys)
@@ -313,7 +338,7 @@ final class TamperSandbox: @unchecked Sendable {
     func reportVerifiesIndependently(_ request: String) -> Bool {
         let id = TamperGolden.reportID(request)
         guard exists("store/reports/\(id).json") else { return false }
-        return box.lethe([
+        return lethe([
             "report", "verify", "--report", "\(store)/reports/\(id).json", "--signature", "\(store)/reports/\(id).sig",
             "--public-key", golden.trustedServiceKey, "--authorizers", golden.trustedAuthorizers,
         ]).status == 0

@@ -79,22 +79,12 @@ enum TamperInvariants {
         if !pem.isEmpty { secrets.append(("the service signing key", Array(pem.utf8))) }
         var found: [String] = []
         for path in TamperGolden.files(in: box.home) {
-            let bytes = readBytes("\(box.home)/\(path)")
-            for (name, secret) in secrets where bytes.count >= secret.count && contains(bytes, secret) {
+            guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: "\(box.home)/\(path)")) else { continue }
+            for (name, secret) in secrets where bytes.range(of: Data(secret)) != nil {
                 found.append("\(name) is in \(path), outside the key directory")
             }
         }
         return Array(Set(found)).sorted()
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first, Array(haystack[index..<(index + needle.count)]) == needle { return true }
-            index += 1
-        }
-        return false
     }
 }
 
