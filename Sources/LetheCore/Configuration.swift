@@ -28,6 +28,8 @@ public struct Configuration: Codable, Equatable, Sendable {
     /// How long a worker's lease on a tenant's night lasts unless renewed (every third of it):
     /// the time after which another worker takes over the tenants of a worker that died.
     public var leaseSeconds: Int = 1800
+    /// The service's signature over the rest (`ConfigurationSeal`).
+    public var signature: String?
 
     public init(installationID: String, keysDirectory: String, storeDirectory: String) {
         self.installationID = installationID
@@ -49,6 +51,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         verifyRotationNights = try c.decodeIfPresent(Int.self, forKey: .verifyRotationNights) ?? defaults.verifyRotationNights
         metricsFile = try c.decodeIfPresent(String.self, forKey: .metricsFile)
         leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? defaults.leaseSeconds
+        signature = try c.decodeIfPresent(String.self, forKey: .signature)
     }
 
     /// Checks the values an operator could have mistyped.

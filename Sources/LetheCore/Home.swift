@@ -51,14 +51,61 @@ public struct Home: Sendable {
             throw ConfigurationError.invalid(path: configurationPath, reason: "not a Lethe configuration document (\(error))")
         }
         try configuration.validate(path: configurationPath)
+        if let adopted = try ConfigurationSeal.check(configuration, path: configurationPath, keysDirectory: resolve(configuration.keysDirectory)) {
+            try write(adopted)
+            return adopted
+        }
         return configuration
     }
 
+    /// Signs `configuration` with the key of the directory it names, and writes it. That
+    /// directory must belong to this installation (it may have moved; it may not be swapped).
     public func saveConfiguration(_ configuration: Configuration) throws {
         try configuration.validate(path: configurationPath)
+        let keys = resolve(configuration.keysDirectory)
+        let directory = try KeyDirectory(keys)
+        if try directory.contains(ConfigurationSeal.bindingName),
+           String(decoding: try directory.read(ConfigurationSeal.bindingName, limit: 256), as: UTF8.self) != "\(configuration.installationID)\n" {
+            throw LetheError.usage("\(keys) holds the keys of another installation; keysDirectory must name this installation's")
+        }
+        try write(try ConfigurationSeal.signed(configuration, key: try ServiceSigningKey.load(from: keys)))
+    }
+
+    private func write(_ configuration: Configuration) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileSystem.writeAtomically(Array(try encoder.encode(configuration)) + [0x0a], to: configurationPath, mode: 0o600)
+    }
+
+    /// Makes this home a second worker of the installation whose settings are at `existing`
+    /// (another home's `lethe.json`): the same settings, signed by the same key, with the store
+    /// and the keys named absolutely — those of `existing`, or `storeDirectory` and
+    /// `keysDirectory` where this host mounts them elsewhere. No key is created.
+    public func join(existing: String, keysDirectory: String?, storeDirectory: String?) throws -> Initialized {
+        guard !isInitialized else { throw ConfigurationError.alreadyInitialized(home: path) }
+        let other = Home(path: FileSystem.parent(of: FileSystem.absolute(existing)))
+        guard FileSystem.basename(of: existing) == "lethe.json" else {
+            throw LetheError.usage("--join takes the lethe.json of a home of the installation, not \(existing)")
+        }
+        var configuration = try other.loadConfiguration()
+        configuration.keysDirectory = keysDirectory.map(FileSystem.absolute) ?? other.resolve(configuration.keysDirectory)
+        configuration.storeDirectory = storeDirectory.map(FileSystem.absolute) ?? other.resolve(configuration.storeDirectory)
+        let keys = configuration.keysDirectory
+        let signing = try ServiceSigningKey.load(from: keys)
+        for directory in [path, cacheDirectory, temporaryDirectory, locksDirectory] {
+            try FileSystem.makeDirectories(directory, mode: 0o700)
+        }
+        let bound = String(decoding: try KeyDirectory(keys).read(ConfigurationSeal.bindingName, limit: 256), as: UTF8.self)
+        guard bound == "\(configuration.installationID)\n" else {
+            throw LetheError.integrity("\(keys) belongs to another installation than \(existing)")
+        }
+        try saveConfiguration(configuration)
+        let installation = try Installation(home: self)
+        try AuditTrail(installation).record("worker.join", tenant: nil, details: ["home": path, "signingKeyFingerprint": try signing.fingerprint])
+        return Initialized(
+            home: path, configurationPath: configurationPath, storeDirectory: configuration.storeDirectory, keysDirectory: keys,
+            kekEpoch: try installation.keystore().status().epoch, signingKeyPath: ServiceSigningKey.privatePath(in: keys),
+            signingPublicKeyPath: ServiceSigningKey.publicPath(in: keys), signingKeyFingerprint: try signing.fingerprint)
     }
 
     /// What `lethe init` created.
@@ -98,6 +145,7 @@ public struct Home: Sendable {
         let configuration = Configuration(
             installationID: Hex.encode(try SystemRandom.bytes(count: 8)), keysDirectory: keysSetting, storeDirectory: storeSetting)
         // Written last: its presence is what makes the home "initialized".
+        try ConfigurationSeal.bind(configuration, keysDirectory: keys)
         try saveConfiguration(configuration)
         let installation = try Installation(home: self)
         try AuditTrail(installation).record("init", tenant: nil, details: [

@@ -41,14 +41,26 @@ public final class Checker {
         var packsInStore: [PackID: Int] = [:]
         var indexFiles: [IndexID] = []
         var snapshotIDs: [SnapshotID] = []
+        var record = false
         for object in objects {
             switch Layout.classify(object.key, tenant: tenant) {
             case .pack(let id): packsInStore[id] = object.size
             case .index(let id): indexFiles.append(id)
             case .snapshot(let id): snapshotIDs.append(id)
-            case .record: break
+            case .record: record = true
             case .unknown: report.errors.append("\(object.key): not an object of this repository")
             }
+        }
+        // The tenant's record: its name, sources, lifecycle and legal hold.
+        let recordKey = Layout.record(tenant)
+        if record {
+            do {
+                _ = try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: recordKey)
+            } catch {
+                report.errors.append(describe(error))
+            }
+        } else {
+            report.errors.append("\(recordKey): missing (the tenant's record)")
         }
 
         // Index files.

@@ -105,7 +105,7 @@ public final class TenantLock: @unchecked Sendable {
             } catch is ObjectNotFound {
                 continue
             } catch {
-                throw LetheError.failed("tenant \(tenant) has an unreadable lock \(object.key); remove it if no Lethe process is running")
+                throw LetheError.integrity("tenant \(tenant)'s lock \(object.key) does not authenticate (damaged, or not written by Lethe)")
             }
             if isStale(holder, clock: clock) {
                 try? repository.store.delete(object.key)

@@ -1,3 +1,4 @@
+import Glibc
 import LetheCrypto
 
 /// What kind of failure an error is, which decides the exit code a user sees (docs/cli.md):
@@ -19,8 +20,10 @@ public protocol KindedError: Error {
     var kind: ErrorKind { get }
 }
 
+/// A link where Lethe opens its own file without following links (ELOOP) is someone else's
+/// doing: an integrity violation. Anything else a system call refuses is a failure.
 extension SystemError: KindedError {
-    public var kind: ErrorKind { .failed }
+    public var kind: ErrorKind { code == ELOOP ? .integrity : .failed }
 }
 
 extension InvalidTenantID: KindedError {

@@ -9,12 +9,8 @@ import Testing
     /// A second home beside `home`'s that shares its store and keys: a worker on another host.
     func worker(beside home: E2EHome, named name: String) throws -> String {
         let other = "\(home.root)/\(name)"
-        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
-        // The first home's settings, with its store and keys (relative to it) named absolutely.
-        let settings = try String(contentsOfFile: "\(home.home)/lethe.json", encoding: .utf8)
-            .replacingOccurrences(of: #""storeDirectory" : "store""#, with: #""storeDirectory" : "\#(home.store)""#)
-            .replacingOccurrences(of: #""keysDirectory" : "keys""#, with: #""keysDirectory" : "\#(home.home)/keys""#)
-        try home.write("\(other)/lethe.json", settings, mode: 0o600)
+        let join = home.lethe(["init", "--join", "\(home.home)/lethe.json"], environment: ["LETHE_HOME": other])
+        guard join.status == 0 else { throw E2EError("init --join: \(join.output)") }
         return other
     }
 

@@ -86,6 +86,9 @@ struct TamperKind: Sendable {
         case (3, "store") where parts[1] == "audit":
             let kind = base == "checkpoint" ? "audit/checkpoint" : base == "frontier.json" ? "audit/frontier.json" : "audit ?"
             return TamperKind(name: kind, tenant: nil, request: nil, adversary: .S, probes: audit, complete: true, names: named + ["audit"])
+        case (_, "store") where parts.count >= 4 && parts[1] == "leases":
+            // Leases coordinate workers; they decide nothing about trust.
+            return TamperKind(name: "lease", tenant: nil, request: nil, adversary: .S, probes: [.nightly, .auditVerify, .executeApproved], names: named + ["lease", "held by"])
         case (_, "store") where parts.count >= 2 && parts[1] == ".staging":
             return TamperKind(name: "staging", tenant: nil, request: nil, adversary: .S, probes: TamperProbe.allCases, names: named)
         case (1, _) where base.hasPrefix("catalog.sqlite"):
@@ -121,7 +124,12 @@ enum Mutate {
             let early = "\(box.golden.early)/\(path)"
             removeTree("\(box.home)/\(path)")
             if FileManager.default.fileExists(atPath: early) { try copyTree(early, to: "\(box.home)/\(path)") }
-            if path.isEmpty || path == "lethe.json" { try box.relocateConfiguration() }
+            // lethe.json is signed for the golden home's paths: this copy's own signed one goes
+            // back in its place (relocating with lethe would itself trip over the rollback).
+            if path.isEmpty || path == "lethe.json" {
+                removeTree("\(box.home)/lethe.json")
+                try FileManager.default.copyItem(atPath: box.relocated, toPath: "\(box.home)/lethe.json")
+            }
         }
     }
 

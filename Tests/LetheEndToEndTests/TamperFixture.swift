@@ -233,7 +233,9 @@ struct ProbeRun: Sendable {
 }
 
 /// One copy of the golden home that cases mutate; reset before each case. Its lethe.json is
-/// relocated to point at this copy's own store and key directory (the only change it makes).
+/// relocated to point at this copy's own store and key directory, once, with `lethe config set`
+/// (lethe.json is signed: editing it by hand is itself a tampering), and that signed file is put
+/// back at every reset.
 /// It lives in /dev/shm where there is one: every Lethe write is fsynced, and the matrix
 /// makes many.
 final class TamperSandbox: @unchecked Sendable {
@@ -249,8 +251,16 @@ final class TamperSandbox: @unchecked Sendable {
         let base = FileManager.default.isWritableFile(atPath: "/dev/shm") ? "/dev/shm/" : NSTemporaryDirectory()
         root = base + "lethe-tamper-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try copyGolden()
+        try relocateConfiguration()
         try reset()
     }
+
+    /// The relocated, signed lethe.json, kept beside the copy for every reset.
+    var relocated: String { "\(root)/relocated/lethe.json" }
+    /// A second home of this copy's installation (`init --join`), whose lethe.json no case
+    /// touches: it judges the keystore whatever a case did to the copy's own.
+    var keycheck: String { "\(root)/keycheck" }
 
     deinit {
         removeTree(root)
@@ -258,24 +268,28 @@ final class TamperSandbox: @unchecked Sendable {
 
     /// One process for the whole copy: cases are many and processes are what they cost.
     func reset() throws {
-        let quoted = { (path: String) in "'\(path)'" }
-        let script = "rm -rf \(quoted(home)) \(quoted(keys)) \(quoted(restoreTarget)) \(quoted("\(root)/h")) \(quoted("\(root)/empty-store"))"
-            + " && cp -a \(quoted(golden.home)) \(quoted(home)) && cp -a \(quoted(golden.keys)) \(quoted(keys))"
-        let run = E2EHome.run("/bin/sh", ["-c", script])
-        guard run.status == 0 else { throw E2EError("resetting the sandbox: \(run.output)") }
-        try relocateConfiguration()
+        try copyGolden(then: " && cp '\(relocated)' '\(home)/lethe.json'")
     }
 
-    /// Points lethe.json at this sandbox's store and keys (after copying a home in).
+    private func copyGolden(then extra: String = "") throws {
+        let quoted = { (path: String) in "'\(path)'" }
+        let script = "rm -rf \(quoted(home)) \(quoted(keys)) \(quoted(restoreTarget)) \(quoted("\(root)/h")) \(quoted("\(root)/empty-store"))"
+            + " && cp -a \(quoted(golden.home)) \(quoted(home)) && cp -a \(quoted(golden.keys)) \(quoted(keys))" + extra
+        let run = E2EHome.run("/bin/sh", ["-c", script])
+        guard run.status == 0 else { throw E2EError("resetting the sandbox: \(run.output)") }
+    }
+
+    /// Points lethe.json at this sandbox's store and keys the way an operator who moved them
+    /// would, keeps the signed result, and makes the key-checking home.
     func relocateConfiguration() throws {
-        let path = "\(home)/lethe.json"
-        guard var configuration = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] else {
-            throw E2EError("lethe.json of the golden home is not an object")
-        }
-        configuration["keysDirectory"] = keys
-        configuration["storeDirectory"] = store
-        try JSONSerialization.data(withJSONObject: configuration, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            .write(to: URL(fileURLWithPath: path))
+        let set = lethe(["config", "set", "keysDirectory", keys, "storeDirectory", store])
+        guard set.status == 0 else { throw E2EError("relocating the sandbox's configuration: \(set.output)") }
+        removeTree("\(root)/relocated")
+        removeTree(keycheck)
+        try FileManager.default.createDirectory(atPath: "\(root)/relocated", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(home)/lethe.json", toPath: relocated)
+        let join = lethe(["init", "--join", relocated], environment: ["LETHE_HOME": keycheck])
+        guard join.status == 0 else { throw E2EError("making the key-checking home: \(join.output)") }
     }
 
     /// Runs `lethe` on this copy at the probes' time, as E2EHome.lethe does.
@@ -315,13 +329,7 @@ final class TamperSandbox: @unchecked Sendable {
     /// (MAC, KEK present), judged with this sandbox's genuine configuration whatever the case
     /// did to lethe.json.
     func keystoreTenants() -> (tenants: Set<String>, verifies: Bool, detail: String) {
-        let check = "\(root)/keycheck"
-        try? FileManager.default.createDirectory(atPath: check, withIntermediateDirectories: true)
-        let configuration = """
-            {"format": "lethe-config-v1", "installationID": "00000000000000aa", "keysDirectory": "\(keys)", "storeDirectory": "\(root)/keycheck-store"}
-            """
-        try? configuration.write(toFile: "\(check)/lethe.json", atomically: true, encoding: .utf8)
-        let status = lethe(["keys", "status", "--json"], environment: ["LETHE_HOME": check])
+        let status = lethe(["keys", "status", "--json"], environment: ["LETHE_HOME": keycheck])
         let count = (try? status.json() as? [String: Any])?["tenantKeys"] as? Int
         let file = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(keys)/keystore.json")))) as? [String: Any]
         let tenants = Set(((file?["tenants"] as? [String: Any]) ?? [:]).keys)

@@ -105,6 +105,7 @@ enum AuditCommands {
         }
         var result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey, external: external)
         result.problems += unreadable
+        if result.isClean { result.problems += reports.problems(against: try AuditTrail(installation).history()) }
         if invocation.json {
             try invocation.console.json(result)
         } else {

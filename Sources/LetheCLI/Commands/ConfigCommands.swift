@@ -41,25 +41,40 @@ enum ConfigCommands {
 
     static let set = CommandSpec(
         ["config", "set"],
-        summary: "change one setting of lethe.json",
-        usage: "config set KEY VALUE",
-        details: "KEY is one of: " + setters.keys.sorted().joined(separator: ", ")
-            + ".\nRetention rules take a number or `none`; text settings take \"\" to unset."
+        summary: "change settings of lethe.json (signed anew by the service key)",
+        usage: "config set KEY VALUE [KEY VALUE …]",
+        details: "KEY is one of: " + (setters.keys.sorted() + ["keysDirectory", "storeDirectory"]).joined(separator: ", ")
+            + ".\nRetention rules take a number or `none`; text settings take \"\" to unset. keysDirectory and\n"
+            + "storeDirectory say where the keys and the store were moved (absolute, or relative to the home); the\n"
+            + "key directory must be this installation's. lethe.json is signed: this is the one way to change it."
     ) { invocation in
-        let words = try invocation.positionals(2...2, "KEY VALUE")
-        if ["gracePeriodHours", "approvalPolicy.required", "approvalPolicy.minimumDPOs"].contains(words[0]) {
-            throw invocation.usageError(
-                "\(words[0]) lives in the authorizer registry, so that only the authorizers can change it: "
-                    + "`lethe authorizer policy` proposes a change, and they sign it")
-        }
-        guard let setter = setters[words[0]] else {
-            throw invocation.usageError("unknown setting \(words[0]); settings: \(setters.keys.sorted().joined(separator: ", "))")
-        }
+        let words = try invocation.positionals(2...64, "KEY VALUE")
+        guard words.count % 2 == 0 else { throw invocation.usageError("settings come in KEY VALUE pairs") }
         var configuration = try invocation.home.loadConfiguration()
-        try setter(&configuration, words[1])
+        var changed: [(String, String)] = []
+        for pair in stride(from: 0, to: words.count, by: 2) {
+            let (key, value) = (words[pair], words[pair + 1])
+            if ["gracePeriodHours", "approvalPolicy.required", "approvalPolicy.minimumDPOs"].contains(key) {
+                throw invocation.usageError(
+                    "\(key) lives in the authorizer registry, so that only the authorizers can change it: "
+                        + "`lethe authorizer policy` proposes a change, and they sign it")
+            }
+            switch key {
+            case "keysDirectory": configuration.keysDirectory = value
+            case "storeDirectory": configuration.storeDirectory = value
+            default:
+                guard let setter = setters[key] else {
+                    throw invocation.usageError("unknown setting \(key); settings: \(setters.keys.sorted().joined(separator: ", "))")
+                }
+                try setter(&configuration, value)
+            }
+            changed.append((key, value))
+        }
         try invocation.home.saveConfiguration(configuration)
-        try AuditTrail(try invocation.installation()).record("config.set", tenant: nil, details: ["key": words[0], "value": words[1]])
-        invocation.console.print("\(words[0]) = \(words[1])")
+        try AuditTrail(try invocation.installation()).record(changed.map { key, value in
+            AuditLog.Event("config.set", tenant: nil, details: ["key": key, "value": value])
+        })
+        for (key, value) in changed { invocation.console.print("\(key) = \(value)") }
         return .success
     }
 }

@@ -4,22 +4,27 @@ enum InitCommand {
     static let spec = CommandSpec(
         ["init"],
         summary: "create a Lethe home: object store, KEK epoch 1, keystore, service signing key",
-        usage: "init [--home DIR] [--keys DIR] [--store DIR] [--json]",
+        usage: "init [--home DIR] [--keys DIR] [--store DIR] [--join OTHER/lethe.json] [--json]",
         details: """
             Creates the data directory, the local object store, the key directory with KEK epoch 1 and an
             empty keystore, and the service's Ed25519 signing key pair. Prints where each one is and the
             public key's fingerprint (SHA-256 of its DER SubjectPublicKeyInfo), which auditors use to
             recognise the key. Run on an initialized home or key directory, it refuses and changes nothing.
+            With --join, creates no key: the home becomes a second worker of the installation whose
+            lethe.json is given (same store, same keys, same settings, signed by the same key; docs/operations.md).
             """,
         options: [
             OptionSpec("--keys", value: "DIR", "key directory (default: HOME/keys)"),
             OptionSpec("--store", value: "DIR", "root of the local object store (default: HOME/store)"),
+            OptionSpec("--join", value: "FILE", "the lethe.json of a home of the installation to join as a worker"),
             .json,
         ]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        let created = try invocation.home.initialize(
-            keysDirectory: invocation.arguments.value("--keys"), storeDirectory: invocation.arguments.value("--store"))
+        let keys = invocation.arguments.value("--keys")
+        let store = invocation.arguments.value("--store")
+        let created = try invocation.arguments.value("--join").map { try invocation.home.join(existing: $0, keysDirectory: keys, storeDirectory: store) }
+            ?? invocation.home.initialize(keysDirectory: keys, storeDirectory: store)
         if invocation.json {
             try invocation.console.json(Output(created))
         } else {

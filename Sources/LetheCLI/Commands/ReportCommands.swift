@@ -41,7 +41,8 @@ enum ReportCommands {
         options: [.json]
     ) { invocation in
         let id = try invocation.positionals(1...1, "REPORT")[0]
-        let stored = try ReportStore(store: try invocation.installation().store).load(id)
+        let installation = try invocation.installation()
+        let stored = try ReportStore(store: installation.store).load(id, knownTo: try installation.catalog())
         if invocation.json {
             invocation.console.raw(stored.json)
             return .success
@@ -98,7 +99,7 @@ enum ReportCommands {
         var trust = try trustGiven(invocation)
         if let id = words.first {
             let installation = try invocation.installation()
-            let stored = try ReportStore(store: installation.store).load(id)
+            let stored = try ReportStore(store: installation.store).load(id, knownTo: try installation.catalog())
             (json, signature) = (stored.json, stored.signature)
             if trust == nil {
                 let chain = try AuthorizerRegistry(installation).chain()
@@ -175,8 +176,10 @@ enum ReportCommands {
         options: [OptionSpec("--output", value: "FILE", "write here instead of standard output")]
     ) { invocation in
         let id = try invocation.positionals(1...1, "REPORT")[0]
-        let store = ReportStore(store: try invocation.installation().store)
-        let html = ReportRenderer.html(try store.load(id).report)
+        let installation = try invocation.installation()
+        let store = ReportStore(store: installation.store)
+        let html = try store.verifiedRendering(
+            try store.load(id, knownTo: try installation.catalog()), publicKey: try installation.signingKey().publicKey)
         if let output = invocation.arguments.value("--output") {
             try FileSystem.writeAtomically(Array(html.utf8), to: FileSystem.absolute(output), mode: 0o644)
             invocation.console.print("Wrote \(output)")
@@ -204,7 +207,9 @@ enum ReportCommands {
         guard let output = invocation.arguments.value("--output") else { throw invocation.usageError("--output DIR is required") }
         let installation = try invocation.installation()
         let store = ReportStore(store: installation.store)
-        let stored = try store.load(id)
+        let stored = try store.load(id, knownTo: try installation.catalog())
+        // Rendered from the signed JSON, after checking it: never the stored page, which nothing signs.
+        let html = try store.verifiedRendering(stored, publicKey: try installation.signingKey().publicKey)
         let report = stored.report
         let directory = FileSystem.absolute(output)
         try FileSystem.makeDirectories(directory, mode: 0o755)
@@ -213,7 +218,7 @@ enum ReportCommands {
         }
         try write("\(id).json", stored.json)
         try write("\(id).sig", stored.signature)
-        try write("\(id).html", Array(try store.html(id).utf8))
+        try write("\(id).html", Array(html.utf8))
         guard let request = Data(base64Encoded: report.request.bytes) else { throw LetheError.integrity("\(id): request bytes are not base64") }
         try write("request.json", Array(request))
         for approval in report.approvals {

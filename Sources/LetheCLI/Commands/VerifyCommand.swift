@@ -25,7 +25,7 @@ enum VerifyCommand {
             _ = try TenantRegistry(installation).record(tenant)
             tenants = [tenant]
         } else {
-            tenants = try TenantRegistry(installation).list().map(\.id)
+            tenants = try TenantRegistry(installation).everyTenant()
         }
         let readData = invocation.arguments.flag("--read-data")
         let results = try VerifyService(installation).verify(tenants) { _, _ in readData }

@@ -47,19 +47,8 @@ public final class AuditLog: @unchecked Sendable {
 
     /// Runs `body` holding the log's lease, waiting while another worker holds it.
     private func holdingLease<T>(_ body: () throws -> T) throws -> T {
-        let deadline = Date().addingTimeInterval(2 * AuditLog.leaseSeconds)
-        while true {
-            switch try Lease.take("audit", store: store, worker: worker, clock: clock, duration: AuditLog.leaseSeconds) {
-            case .taken(let lease, _):
-                defer { lease.release() }
-                return try body()
-            case .busy(let holder, let until):
-                guard Date() < deadline else {
-                    throw LetheError.failed("the audit log is held by \(holder) until \(until) (another host appending); try again")
-                }
-                usleep(50_000)
-            }
-        }
+        try Lease.holding(
+            "audit", store: store, worker: worker, clock: clock, duration: AuditLog.leaseSeconds, wait: 2 * AuditLog.leaseSeconds, body)
     }
 
     static func entryKey(_ index: Int) -> ObjectKey { try! ObjectKey("audit/entries/\(padded(index))") }
@@ -357,8 +346,10 @@ public struct AuditTrail: Sendable {
     }
 
     public var log: AuditLog {
+        // The host-wide lock lives in the key directory: in the home, H could remove it and let
+        // two appends of this host interleave.
         AuditLog(
-            store: installation.store, lockDirectory: installation.home.locksDirectory,
+            store: installation.store, lockDirectory: installation.keysDirectory,
             anchors: installation.anchors, installationID: installation.configuration.installationID,
             worker: installation.worker, clock: installation.clock)
     }

@@ -50,6 +50,16 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    /// Throws unless SQLite finds the file sound (`PRAGMA quick_check`): checked before a
+    /// destruction's first irreversible step, so that its purge cannot fail half-way.
+    public func requireSound() throws {
+        let answer = try read { db in try db.query("PRAGMA quick_check").map { $0.string(0) } }
+        guard answer == ["ok"] else {
+            throw LetheError.integrity(
+                "the catalog \(database.path) is damaged (\(answer.first ?? "no answer")); `lethe index rebuild` recreates it")
+        }
+    }
+
     /// True when the catalog indexes no tenant and no destroyed tenant.
     public var isEmpty: Bool {
         get throws {

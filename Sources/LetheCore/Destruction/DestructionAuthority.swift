@@ -1,6 +1,7 @@
 import Foundation
 import LetheCrypto
 import LetheKeys
+import LetheRepository
 import LetheStore
 
 /// The checks that stand between an approved request and the first irreversible step, each
@@ -102,9 +103,24 @@ struct DestructionAuthority {
         }
         try DestructionRequests(installation).requireInventoryUnchanged(entry)
         try DestructionRequests.requireNoHolds(on: tenant, in: installation.store)
+        try requireNothingButTheRepository(under: tenant)
+        try installation.catalog().requireSound()
         guard let key = try installation.keystore().keyInfo(for: tenant),
               key.dekID == entry.request.dekID, ConstantTime.equals(Array(key.commitment.utf8), Array(entry.request.dekCommitment.utf8)) else {
             throw LetheError.integrity("the keystore's key for \(tenant) is not the key request \(entry.id) names (dek \(entry.request.dekID))")
+        }
+    }
+
+    /// Throws if anything stands under the tenant's prefix that is not its repository (a link,
+    /// a folder of another name): deletion could not remove it, and the destruction would stop
+    /// after the key was revoked instead of before.
+    private func requireNothingButTheRepository(under tenant: TenantID) throws {
+        let store = installation.store
+        for name in try store.children(of: tenant.storePrefix) where !["tenant", "data", "index", "snapshots"].contains(name) {
+            throw LetheError.integrity("\(tenant.storePrefix)/\(name) is not part of the tenant's repository; remove it before destroying")
+        }
+        for name in try store.children(of: Layout.dataPrefix(tenant)) where name.utf8.count != 2 || Hex.decode(name) == nil {
+            throw LetheError.integrity("\(Layout.dataPrefix(tenant))/\(name) is not part of the tenant's repository; remove it before destroying")
         }
     }
 

@@ -29,7 +29,13 @@ public struct DestructionExecutor: Sendable {
         public let performed: Bool
     }
 
+    /// Executes request `id`, holding its lease: a second execution at the same time waits,
+    /// then finds it done.
     public func execute(_ id: String) throws -> Outcome {
+        try DestructionRequests(installation).exclusively(id) { try executeHoldingLease(id) }
+    }
+
+    private func executeHoldingLease(_ id: String) throws -> Outcome {
         var entry = try DestructionRequests(installation).authenticated(id)
         switch entry.state.phase {
         case .completed(_, let report):

@@ -170,6 +170,15 @@ public struct DestructionRequests: Sendable {
         return Entry(id: id, bytes: bytes, request: request, state: logged)
     }
 
+    /// Runs `body`, which decides about request `id` and moves it on, holding the request's
+    /// lease: two approvals, or two executions, handed in at once on one host or on two never
+    /// read the same step and both log the next.
+    func exclusively<T>(_ id: String, _ body: () throws -> T) throws -> T {
+        try Lease.holding(
+            "destruction/\(id)", store: installation.store, worker: installation.worker, clock: installation.clock,
+            duration: 300, wait: 900, body)
+    }
+
     /// Moves `entry` on by one event: the new state is written first, then the event is
     /// logged with the same time and actor, so that the log's fold reproduces it exactly. A
     /// crash in between leaves the state one step ahead, which `authenticated` repairs.
@@ -245,6 +254,10 @@ public struct DestructionRequests: Sendable {
     /// Adds the approval of `authorizerName` with a raw Ed25519 `signature` over the request
     /// bytes (as `openssl pkeyutl -sign -rawin` makes it). Every refusal changes nothing.
     public func approve(_ id: String, authorizerName: String, signature: [UInt8]) throws -> Entry {
+        try exclusively(id) { try approveHoldingLease(id, authorizerName: authorizerName, signature: signature) }
+    }
+
+    private func approveHoldingLease(_ id: String, authorizerName: String, signature: [UInt8]) throws -> Entry {
         let entry = try authenticated(id)
         guard entry.status == .pending || entry.status == .approved else {
             throw LetheError.refused("destruction request \(id) is \(entry.status.rawValue); it takes no more approvals")
@@ -326,6 +339,10 @@ public struct DestructionRequests: Sendable {
     /// returning nil for it.
     @discardableResult
     public func cancel(_ id: String, reason: String) throws -> Entry? {
+        try exclusively(id) { try cancelHoldingLease(id, reason: reason) }
+    }
+
+    private func cancelHoldingLease(_ id: String, reason: String) throws -> Entry? {
         _ = try requestDocument(id)
         if try DestructionState.fold(try AuditTrail(installation).history().entries, request: id) == nil {
             for object in try installation.store.list(prefix: DestructionRequests.prefix.appending(id)) {

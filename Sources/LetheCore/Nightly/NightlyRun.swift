@@ -84,8 +84,7 @@ public struct NightlyRun: Sendable {
         let nights = installation.configuration.verifyRotationNights
         let night = Int(installation.now.timeIntervalSince1970 / 86_400) % nights
         summary.verifyBucket = "\(night + 1) of \(nights)"
-        try TenantRegistry(installation).syncFromStore()
-        let shards = try NightlyShard.all(installation, count: NightlyRun.shardCount)
+        let (shards, unreadable) = try NightlyShard.all(installation, count: NightlyRun.shardCount)
         summary.tenantsDue = try Lifecycle(installation).due().count
 
         // Each shard once, under its lease; shards other workers hold are retried until they
@@ -126,6 +125,16 @@ public struct NightlyRun: Sendable {
 
         try executeDestructions(into: &summary)
 
+        // Tenants whose record cannot be read belong to no shard; verification names what is wrong.
+        if !unreadable.isEmpty {
+            let results = try VerifyService(installation).verify(unreadable) { _, _ in false }
+            summary.verification += results
+            for result in results where !result.isClean {
+                if let error = result.error { summary.failures.append("verify \(result.tenant): \(error)") }
+                summary.integrityViolations += result.report.errors.count
+            }
+        }
+
         summary.finished = installation.nowText
         summary.durationSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
         try AuditTrail(installation).record("nightly", tenant: nil, details: [
@@ -147,8 +156,8 @@ public struct NightlyRun: Sendable {
         return (shard - start + NightlyRun.shardCount) % NightlyRun.shardCount
     }
 
-    /// Executes approved requests whose grace period has ended, and resumes interrupted ones,
-    /// each under a lease so that two workers never run the same one.
+    /// Executes approved requests whose grace period has ended, and resumes interrupted ones
+    /// (each under its lease, taken by the executor: two workers never run the same one).
     private func executeDestructions(into summary: inout Summary) throws {
         for listed in try DestructionRequests(installation).list() {
             let entry: DestructionRequests.Entry
@@ -168,10 +177,6 @@ public struct NightlyRun: Sendable {
             default:
                 continue
             }
-            guard case .taken(let lease, _) = try Lease.take(
-                "destruction/\(entry.id)", store: installation.store, worker: installation.worker, clock: installation.clock,
-                duration: TimeInterval(installation.configuration.leaseSeconds)) else { continue }
-            defer { lease.release() }
             do {
                 let outcome = try DestructionExecutor(installation).execute(entry.id)
                 summary.destructionsExecuted.append(TenantNote(tenant: entry.request.tenant, detail: "\(entry.id): report \(outcome.report.id)"))

@@ -11,13 +11,23 @@ struct NightlyShard {
     let index: Int
     let tenants: [TenantRecord]
 
-    /// Every tenant of the catalog, in `count` shards.
-    static func all(_ installation: Installation, count: Int) throws -> [NightlyShard] {
+    /// Every tenant of the installation, in `count` shards, each with its record as the store
+    /// holds it, sealed (the catalog's copy is an index H could edit); and the tenants whose
+    /// record cannot be read, which only verification can say anything about.
+    static func all(_ installation: Installation, count: Int) throws -> (shards: [NightlyShard], unreadable: [TenantID]) {
         var groups = Array(repeating: [TenantRecord](), count: count)
-        for record in try TenantRegistry(installation).list() {
-            groups[try shard(of: record.id, count: count)].append(record)
+        var unreadable: [TenantID] = []
+        let registry = TenantRegistry(installation)
+        for id in try registry.everyTenant() {
+            do {
+                let record = try registry.record(id)
+                groups[try shard(of: record.id, count: count)].append(record)
+            } catch let error as KindedError where error.kind == .integrity {
+                unreadable.append(id)
+            }
         }
-        return groups.enumerated().map { NightlyShard(installation: installation, index: $0.offset, tenants: $0.element) }
+        let shards = groups.enumerated().map { NightlyShard(installation: installation, index: $0.offset, tenants: $0.element) }
+        return (shards, unreadable)
     }
 
     /// The shard of `tenant`: the first byte of the SHA-256 of its id, modulo `count`, so every

@@ -130,9 +130,21 @@ public struct DataRelease: Sendable {
         let repository = try installation.repository(for: tenant)
         let lock = try TenantLock.acquire(repository, exclusive: false, operation: operation, clock: installation.clock)
         defer { lock.release() }
-        try installation.catalog().sync(repository)
-        let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
-        return try body(repository, row, try repository.loadSnapshot(try row.snapshotID()))
+        let catalog = try installation.catalog()
+        try catalog.sync(repository)
+        guard spec == nil || spec == "latest" else {
+            let row = try SnapshotSelector(installation).select(spec, tenant: tenant)
+            return try body(repository, row, try repository.loadSnapshot(try row.snapshotID()))
+        }
+        // The newest by the sealed snapshots' own times: the catalog's copy of a time is an
+        // index H could edit, and would then choose what a returning client gets back.
+        guard let (id, snapshot) = try repository.snapshots().first else {
+            throw LetheError.usage("tenant \(tenant) has no snapshots")
+        }
+        guard let row = try catalog.snapshots(matching: id.hex, tenant: tenant).first, row.time == snapshot.time else {
+            throw LetheError.integrity("the catalog's row for snapshot \(id.short) of \(tenant) disagrees with the snapshot; run `lethe index rebuild`")
+        }
+        return try body(repository, row, snapshot)
     }
 
     /// What is about to leave: logged before the first byte is written, so that no personal

@@ -21,7 +21,7 @@ struct ReportIssuer {
         let revoked = execution.revokedCommitment ?? execution.evidence.dekCommitment
         if !execution.executionLogged {
             entry = try requests.transition(entry, .execute, [
-                "report": reportID, "inventoryDigest": entry.request.inventory.digest,
+                "report": reportID, "requestSHA256": entry.state.requestSHA256, "inventoryDigest": entry.request.inventory.digest,
                 "objects": String(entry.request.inventory.objectCount), "kekEpochBefore": String(execution.evidence.kekEpochBefore),
                 "kekEpochAfter": String(execution.kekEpochAfter ?? 0), "dekCommitment": revoked,
                 "checks": "\(checks.filter(\.passed).count)/\(checks.count) passed",

@@ -56,7 +56,40 @@ public struct ReportStore: Sendable {
         return (id, (object["finished"] as? String) ?? "")
     }
 
-    public func html(_ id: String) throws -> String {
-        String(decoding: try store.get(ReportStore.htmlKey(id)), as: UTF8.self)
+    /// The problems with the reports the audit log says were issued: missing from the store,
+    /// or not the bytes it logged. A report is evidence; losing one is an integrity violation.
+    public func problems(against history: AuditHistory) -> [String] {
+        var problems: [String] = []
+        for entry in history.entries where entry.operation == "report.issued" {
+            guard let id = entry.details["report"], let key = try? ReportStore.jsonKey(id) else { continue }
+            guard let json = try? store.get(key) else {
+                problems.append("\(key): missing, though the audit log recorded its issue (entry \(entry.index))")
+                continue
+            }
+            if let logged = entry.details["sha256"], (try? SHA256.hash(json)).map(Hex.encode) != logged {
+                problems.append("\(key): not the report the audit log recorded at entry \(entry.index) (replaced)")
+            }
+        }
+        return problems
+    }
+
+    /// `load`, except that a report this installation knows it issued (the catalog lists it)
+    /// but the store lacks is an integrity violation, not an unknown report.
+    public func load(_ id: String, knownTo catalog: Catalog) throws -> Stored {
+        do {
+            return try load(id)
+        } catch let error as LetheError where error.kind == .usage {
+            guard try catalog.reports().contains(where: { $0.id == id }) else { throw error }
+            throw LetheError.integrity("reports/\(id).json is missing from the store, though this installation issued it")
+        }
+    }
+
+    /// The printable page of a report, rendered from its signed JSON after checking the
+    /// signature: the stored `.html` is a convenience nothing signs, and is never handed on.
+    public func verifiedRendering(_ stored: Stored, publicKey: Ed25519.PublicKey) throws -> String {
+        guard publicKey.isValidSignature(stored.signature, for: stored.json) else {
+            throw LetheError.integrity("reports/\(stored.id).json does not carry this service's signature")
+        }
+        return ReportRenderer.html(stored.report)
     }
 }

@@ -54,8 +54,16 @@ public enum ReportVerifier {
             mismatches.isEmpty ? "tenant, reason, policy, registry version, key and inventory are the request's"
                 : "differs in: " + mismatches.joined(separator: ", "))
 
-        // The registry version that judged the request, from version 1.
+        // The registry version that judged the request, from version 1, whose policy and grace
+        // period the request must state: the authorizers set them, the requester cannot.
         let judging = registryVersion(report, request: request, trust: trust, add: add)
+        if let judging {
+            let same = judging.policy == request.policy && judging.gracePeriodHours == request.gracePeriodHours
+            add("policy of the registry", same,
+                same ? "the request states registry version \(judging.version)'s policy and grace period"
+                    : "the request states \(request.policy.summary) and \(request.gracePeriodHours) h, but registry version "
+                        + "\(judging.version) sets \(judging.policy.summary) and \(judging.gracePeriodHours) h")
+        }
 
         // Each approval: a pinned key, of the judging version, with its role, over the bytes.
         var approvers: [Authorizer] = []
@@ -97,9 +105,10 @@ public enum ReportVerifier {
                 logged = logEntry.operation == DestructionState.Operation.execute.rawValue && logEntry.tenant == request.tenant
                     && logEntry.details["request"] == request.id && logEntry.details["inventoryDigest"] == request.inventory.digest
                     && logEntry.details["report"] == report.reportID && logEntry.details["dekCommitment"] == report.keyEvidence.dekCommitment
+                    && logEntry.details["requestSHA256"] == report.request.sha256
                     && logEntry.index == audit.leafIndex
             }
-            add("audit entry matches", logged, "the logged entry names this tenant, request, report, inventory digest and key")
+            add("audit entry matches", logged, "the logged entry names this tenant, request (and its SHA-256), report, inventory digest and key")
         } else {
             add("audit checkpoint", false, "the checkpoint is not signed by this key or does not match the tree size")
         }

@@ -48,6 +48,9 @@ public struct TenantRegistry: Sendable {
         let key = Layout.record(id)
         guard try installation.store.exists(key) else {
             try refuseIfBeingDestroyed(id)
+            if try installation.keystore().keyInfo(for: id) != nil {
+                throw LetheError.integrity("\(key) is missing from the store, though the keystore holds the tenant's key")
+            }
             throw LetheError.usage("unknown tenant \(id) (see `lethe tenant list`)")
         }
         let repository: Repository
@@ -88,7 +91,8 @@ public struct TenantRegistry: Sendable {
         let known = Set(try catalog.tenants().map(\.id.rawValue))
         for name in try installation.store.children(of: ObjectKey("tenants")) where !known.contains(name) {
             guard let id = try? TenantID(name), try catalog.tombstone(id) == nil else { continue }
-            _ = try record(id)
+            // A tenant whose record is damaged is still this host's to verify: keep going.
+            _ = try? record(id)
         }
         let reports = ReportStore(store: installation.store)
         let listed = Set(try catalog.reports().map(\.id))
@@ -102,6 +106,20 @@ public struct TenantRegistry: Sendable {
             }
             try catalog.purge(tenant)
         }
+    }
+
+    /// Every tenant the installation has, whatever this host's catalog says: those of the
+    /// catalog, of the store (`tenants/`) and of the keystore. A tenant the catalog lost, or
+    /// whose record is gone from the store, is still in this list, so that verification finds
+    /// it rather than skipping it.
+    public func everyTenant() throws -> [TenantID] {
+        try syncFromStore()
+        var ids = Set(try list().map(\.id))
+        for name in try installation.store.children(of: ObjectKey("tenants")) {
+            if let id = try? TenantID(name), try installation.catalog().tombstone(id) == nil { ids.insert(id) }
+        }
+        for id in try installation.keystore().tenants() where try installation.catalog().tombstone(id) == nil { ids.insert(id) }
+        return ids.sorted()
     }
 
     /// Every tenant with a record, from the catalog.

@@ -41,6 +41,10 @@ public struct VerifyService: Sendable {
                     recovered.append(AuditLog.Event("backup.recovered", tenant: tenant.rawValue, details: ["snapshot": id.hex]))
                 }
                 return Result(tenant: tenant.rawValue, report: report, error: nil)
+            } catch let error as KindedError where error.kind == .integrity {
+                var report = Checker.Report()
+                report.errors.append("\(error)")
+                return Result(tenant: tenant.rawValue, report: report, error: nil)
             } catch {
                 return Result(tenant: tenant.rawValue, report: Checker.Report(), error: "\(error)")
             }

@@ -103,6 +103,27 @@ public final class Lease: @unchecked Sendable {
         throw LetheError.failed("could not take the lease \(name): other workers keep taking it")
     }
 
+    /// Runs `body` holding the lease on `name`, waiting while another worker holds it, for at
+    /// most `wait` seconds of wall time.
+    public static func holding<T>(
+        _ name: String, store: ObjectStore, worker: String, clock: Clock, duration: TimeInterval, wait: TimeInterval,
+        _ body: () throws -> T
+    ) throws -> T {
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            switch try take(name, store: store, worker: worker, clock: clock, duration: duration) {
+            case .taken(let lease, _):
+                defer { lease.release() }
+                return try body()
+            case .busy(let holder, let until):
+                guard Date() < deadline else {
+                    throw LetheError.failed("\(name) is held by \(holder) until \(until) (another lethe process at work); try again")
+                }
+                usleep(50_000)
+            }
+        }
+    }
+
     /// True until a renewal failed because another worker took the lease over.
     public var isHeld: Bool { lock.withLock { !lost && !finished } }
 

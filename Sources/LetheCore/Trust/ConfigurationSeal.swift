@@ -1,0 +1,73 @@
+import Foundation
+import LetheCrypto
+import LetheKeys
+import LetheStore
+
+/// `lethe.json` carries the service's signature, and the key directory says which installation
+/// it belongs to, because the file decides things H (who writes the home) must not: where the
+/// keys and the store are, which command runs when data leaves, where metrics are written,
+/// how many snapshots retention keeps. An edit by hand, or a file copied from another
+/// installation, is an integrity error; `lethe config set` is the way to change it.
+///
+///     signature = Ed25519(service key, "lethe/v1/signed-object" 0x00 "configuration" 0x00 CANONICAL)
+///     <keys>/installation = "<installationID>\n"
+///
+/// where CANONICAL is the configuration's JSON without the signature, keys sorted, no
+/// whitespace. A configuration written before signatures existed is adopted (signed, and the
+/// key directory bound to it) the first time it is read, once: after that, an unsigned one is
+/// refused like a forged one.
+enum ConfigurationSeal {
+    static let context = "configuration"
+    static let bindingName = "installation"
+
+    static func canonicalBytes(_ configuration: Configuration) throws -> [UInt8] {
+        var unsigned = configuration
+        unsigned.signature = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(unsigned))
+    }
+
+    /// `configuration` with the signature of `key` over it.
+    static func signed(_ configuration: Configuration, key: ServiceSigningKey) throws -> Configuration {
+        var signed = configuration
+        signed.signature = Data(try key.sign(SignedObject.signedBytes(context: context, document: canonicalBytes(configuration))))
+            .base64EncodedString()
+        return signed
+    }
+
+    /// Records in the key directory which installation it belongs to.
+    static func bind(_ configuration: Configuration, keysDirectory: String) throws {
+        try Array("\(configuration.installationID)\n".utf8).withUnsafeBytes {
+            try KeyDirectory(keysDirectory).write($0, to: bindingName, mode: 0o600)
+        }
+    }
+
+    /// Throws unless `configuration`, read from `path`, is signed by the key of the directory
+    /// it names and that directory is bound to it. Returns a configuration to write back when
+    /// an unsigned one from before signatures was adopted.
+    static func check(_ configuration: Configuration, path: String, keysDirectory: String) throws -> Configuration? {
+        let keys = try KeyDirectory(keysDirectory)
+        let bound = try keys.contains(bindingName)
+            ? String(decoding: try keys.read(bindingName, limit: 256), as: UTF8.self) : nil
+        let signing = try ServiceSigningKey.load(from: keysDirectory)
+        guard let signature = configuration.signature else {
+            guard bound == nil else {
+                throw LetheError.integrity("\(path) carries no signature, but \(keysDirectory) belongs to a signed configuration (edited outside `lethe config set`)")
+            }
+            let adopted = try signed(configuration, key: signing)
+            try bind(configuration, keysDirectory: keysDirectory)
+            return adopted
+        }
+        guard bound == "\(configuration.installationID)\n" else {
+            throw LetheError.integrity(
+                "\(path) names the key directory \(keysDirectory), which belongs to another installation (or to none)")
+        }
+        guard let raw = Data(base64Encoded: signature).map(Array.init),
+              signing.publicKey.isValidSignature(raw, for: SignedObject.signedBytes(context: context, document: try canonicalBytes(configuration))) else {
+            throw LetheError.integrity(
+                "\(path) was changed outside `lethe config set` (its signature does not verify); restore it, or set each value again with `lethe config set`")
+        }
+        return nil
+    }
+}
