@@ -51,7 +51,8 @@ public struct Home: Sendable {
             throw ConfigurationError.invalid(path: configurationPath, reason: "not a Lethe configuration document (\(error))")
         }
         try configuration.validate(path: configurationPath)
-        if let adopted = try ConfigurationSeal.check(configuration, path: configurationPath, keysDirectory: resolve(configuration.keysDirectory)) {
+        if let adopted = try ConfigurationSeal.check(
+            configuration, path: configurationPath, home: path, keysDirectory: resolve(configuration.keysDirectory)) {
             try write(adopted)
             return adopted
         }
@@ -68,7 +69,11 @@ public struct Home: Sendable {
            String(decoding: try directory.read(ConfigurationSeal.bindingName, limit: 256), as: UTF8.self) != "\(configuration.installationID)\n" {
             throw LetheError.usage("\(keys) holds the keys of another installation; keysDirectory must name this installation's")
         }
-        try write(try ConfigurationSeal.signed(configuration, key: try ServiceSigningKey.load(from: keys)))
+        let signed = try ConfigurationSeal.signed(configuration, key: try ServiceSigningKey.load(from: keys))
+        let previous = isInitialized ? (try? JSONDecoder().decode(Configuration.self, from: Data(try FileSystem.readFile(configurationPath)))) : nil
+        try ConfigurationSeal.anchor([previous, signed].compactMap { $0 }, home: path, keysDirectory: keys)
+        try write(signed)
+        try ConfigurationSeal.anchor([signed], home: path, keysDirectory: keys)
     }
 
     private func write(_ configuration: Configuration) throws {

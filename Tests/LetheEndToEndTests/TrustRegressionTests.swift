@@ -129,3 +129,23 @@ import Testing
         #expect(home.lethe(["audit", "verify"], environment: ["LETHE_HOME": copy]).status == 0)
     }
 }
+
+/// The attack review's first findings: lethe.json decided things H must not.
+@Suite struct SignedConfigurationTests {
+    @Test func anEditedOrRolledBackConfigurationIsRefused() throws {
+        let home = try E2EHome()
+        let config = "\(home.home)/lethe.json"
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        // By hand, H points the metrics at the keystore: refused, and the keystore is untouched.
+        try home.write(config, original.replacingOccurrences(of: #""leaseSeconds""#, with: #""metricsFile" : "\#(home.keys)/keystore.json", "leaseSeconds""#), mode: 0o600)
+        let edited = home.lethe("nightly")
+        #expect(edited.status == 3 && edited.stderr.contains("lethe.json"), "\(edited.output)")
+        try home.write(config, original, mode: 0o600)
+        #expect(home.lethe("keys", "status").status == 0, "the keystore is as it was")
+        // A genuine but older lethe.json put back after a change is refused too.
+        #expect(home.lethe("config", "set", "restoreWindowDays", "30").status == 0)
+        try home.write(config, original, mode: 0o600)
+        let rolledBack = home.lethe("tenant", "list")
+        #expect(rolledBack.status == 3 && rolledBack.stderr.contains("older configuration"), "\(rolledBack.output)")
+    }
+}

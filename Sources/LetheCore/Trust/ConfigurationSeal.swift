@@ -11,7 +11,10 @@ import LetheStore
 ///
 ///     signature = Ed25519(service key, "lethe/v1/signed-object" 0x00 "configuration" 0x00 CANONICAL)
 ///     <keys>/installation = "<installationID>\n"
+///     <keys>/configuration-<first 16 hex of SHA-256(home path)> = "<SHA-256 of CANONICAL>\n"
 ///
+/// The last anchors, per home, the configuration that home last saved: a signed but older
+/// lethe.json put back (from before a notification command was removed, say) is refused too.
 /// where CANONICAL is the configuration's JSON without the signature, keys sorted, no
 /// whitespace. A configuration written before signatures existed is adopted (signed, and the
 /// key directory bound to it) the first time it is read, once: after that, an unsigned one is
@@ -36,6 +39,23 @@ enum ConfigurationSeal {
         return signed
     }
 
+    static func anchorName(home: String) throws -> String {
+        "configuration-" + Hex.encode(try SHA256.hash(Array(home.utf8)).prefix(8))
+    }
+
+    static func digest(_ configuration: Configuration) throws -> String {
+        Hex.encode(try SHA256.hash(try canonicalBytes(configuration)))
+    }
+
+    /// Anchors the configurations `home` may hold: one, or two while a save replaces one by
+    /// the other (so that a crash between writing lethe.json and its anchor is no rollback).
+    static func anchor(_ configurations: [Configuration], home: String, keysDirectory: String) throws {
+        let lines = try configurations.map { try digest($0) + "\n" }.joined()
+        try Array(lines.utf8).withUnsafeBytes {
+            try KeyDirectory(keysDirectory).write($0, to: try anchorName(home: home), mode: 0o600)
+        }
+    }
+
     /// Records in the key directory which installation it belongs to.
     static func bind(_ configuration: Configuration, keysDirectory: String) throws {
         try Array("\(configuration.installationID)\n".utf8).withUnsafeBytes {
@@ -46,7 +66,7 @@ enum ConfigurationSeal {
     /// Throws unless `configuration`, read from `path`, is signed by the key of the directory
     /// it names and that directory is bound to it. Returns a configuration to write back when
     /// an unsigned one from before signatures was adopted.
-    static func check(_ configuration: Configuration, path: String, keysDirectory: String) throws -> Configuration? {
+    static func check(_ configuration: Configuration, path: String, home: String, keysDirectory: String) throws -> Configuration? {
         let keys = try KeyDirectory(keysDirectory)
         let bound = try keys.contains(bindingName)
             ? String(decoding: try keys.read(bindingName, limit: 256), as: UTF8.self) : nil
@@ -57,6 +77,7 @@ enum ConfigurationSeal {
             }
             let adopted = try signed(configuration, key: signing)
             try bind(configuration, keysDirectory: keysDirectory)
+            try anchor([adopted], home: home, keysDirectory: keysDirectory)
             return adopted
         }
         guard bound == "\(configuration.installationID)\n" else {
@@ -67,6 +88,17 @@ enum ConfigurationSeal {
               signing.publicKey.isValidSignature(raw, for: SignedObject.signedBytes(context: context, document: try canonicalBytes(configuration))) else {
             throw LetheError.integrity(
                 "\(path) was changed outside `lethe config set` (its signature does not verify); restore it, or set each value again with `lethe config set`")
+        }
+        let name = try anchorName(home: home)
+        if try keys.contains(name) {
+            let accepted = String(decoding: try keys.read(name, limit: 512), as: UTF8.self).split(separator: "\n").map(String.init)
+            guard accepted.contains(try digest(configuration)) else {
+                throw LetheError.integrity(
+                    "\(path) is a genuine but older configuration than the one this home last saved (put back from a copy)")
+            }
+        } else {
+            // A home moved or copied to this path, or one from before anchors: it starts here.
+            try anchor([configuration], home: home, keysDirectory: keysDirectory)
         }
         return nil
     }
