@@ -51,16 +51,14 @@ public final class Checker {
             case .unknown: report.errors.append("\(object.key): not an object of this repository")
             }
         }
-        // The tenant's record: its name, sources, lifecycle and legal hold.
-        let recordKey = Layout.record(tenant)
+        // The tenant's record (its name, sources, lifecycle and legal hold) must authenticate;
+        // whether it must exist is the caller's to say (`VerifyService`).
         if record {
             do {
-                _ = try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: recordKey)
+                _ = try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: Layout.record(tenant))
             } catch {
                 report.errors.append(describe(error))
             }
-        } else {
-            report.errors.append("\(recordKey): missing (the tenant's record)")
         }
 
         // Index files.

@@ -96,10 +96,9 @@ enum ConfigurationSeal {
                 throw LetheError.integrity(
                     "\(path) is a genuine but older configuration than the one this home last saved (put back from a copy)")
             }
-        } else {
-            // A home moved or copied to this path, or one from before anchors: it starts here.
-            try anchor([configuration], home: home, keysDirectory: keysDirectory)
         }
+        // No anchor: a home moved or copied to this path, which is anchored at its next save.
+        // Reading never writes one: the key directory read may not be the one the home keeps.
         return nil
     }
 }

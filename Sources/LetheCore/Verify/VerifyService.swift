@@ -34,6 +34,9 @@ public struct VerifyService: Sendable {
                 let lock = try TenantLock.acquire(repository, exclusive: false, operation: "verify", clock: installation.clock)
                 defer { lock.release() }
                 var report = try Checker(repository: repository).run { readPacks(tenant, $0) }
+                if try !installation.store.exists(Layout.record(tenant)) {
+                    report.errors.append("\(Layout.record(tenant)): missing (the tenant's record), though the keystore holds its key")
+                }
                 let comparison = logged.compare(tenant, store: try repository.snapshotIDs())
                 report.errors += comparison.missing + comparison.resurrected
                 for id in comparison.unlogged where (try? repository.loadSnapshot(id)) != nil {
