@@ -124,7 +124,7 @@ final class S3ObjectWriter: ObjectWriter {
         xml += "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
         let request = S3Request(operation: "CompleteMultipartUpload", method: "POST", key: key, query: [("uploadId", uploadID)],
-                                headers: [("content-type", "application/xml"), try S3Request.checksumHeader(body)], body: body,
+                                headers: [("content-type", "application/xml")], body: body,
                                 retry: .safeIncludingErrorBody)
         // 200 can carry an <Error> document, sent when the failure came after the status line:
         // retried like a 5xx (`.safeIncludingErrorBody`), then thrown.

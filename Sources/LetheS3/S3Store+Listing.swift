@@ -5,9 +5,11 @@ import LetheStore
 ///
 /// "Under `prefix`" means the key itself or keys below it (`tenants/alpha` and
 /// `tenants/alpha/…`, never `tenants/alpha.old`). S3 prefixes are plain string prefixes, so
-/// each listing asks for `P/` (everything below) and, separately, for `P` itself; S3 sorts
-/// `P` before every longer key that starts with it, so the second listing stops at its first
-/// page unless `P` itself has more than a page of versions.
+/// each listing asks for `P/` (everything below) and, separately, for `P` itself: by HeadObject
+/// for the object, by a listing of prefix `P` with delimiter `/` for its versions (which folds
+/// every `P…/` sibling into one common prefix). Neither relies on the order of keys in a
+/// listing: SeaweedFS 4.48 lists `P/x` before `P` when `P` is also a folder of a versioned
+/// bucket, where S3 sorts `P` first.
 extension S3Store {
     /// Keys per ListObjectsV2 / ListObjectVersions page, and per DeleteObjects request: S3's maximum.
     static let pageSize = 1000
@@ -15,10 +17,7 @@ extension S3Store {
     public func list(prefix: ObjectKey) throws -> [ObjectInfo] {
         let base = s3Key(prefix)
         var found: [ObjectInfo] = []
-        let first = try listObjects(prefix: base, maxKeys: 1, onePageOnly: true)
-        if let exact = first.objects.first, exact.key == base {
-            found.append(ObjectInfo(key: prefix, size: exact.size))
-        }
+        if let size = try size(of: prefix) { found.append(ObjectInfo(key: prefix, size: size)) }
         for object in try listObjects(prefix: base + "/").objects {
             if let key = objectKey(object.key) { found.append(ObjectInfo(key: key, size: object.size)) }
         }
@@ -110,20 +109,19 @@ extension S3Store {
     /// Every version and delete marker of the key itself and of keys below it, in S3's order.
     func versionEntries(prefix: ObjectKey) throws -> [S3Responses.VersionEntry] {
         let base = s3Key(prefix)
-        let exact = try listVersions(prefix: base, while: { $0.key == base }).filter { $0.key == base }
-        return exact + (try listVersions(prefix: base + "/", while: { _ in true }))
+        let exact = try listVersions(prefix: base, delimiter: "/").filter { $0.key == base }
+        return exact + (try listVersions(prefix: base + "/"))
     }
 
     // MARK: Paging
 
-    /// ListObjectsV2 of `prefix`, every page (or only the first).
-    func listObjects(prefix: String, delimiter: String? = nil, maxKeys: Int = pageSize,
-                     onePageOnly: Bool = false) throws -> (objects: [S3Responses.ObjectEntry], commonPrefixes: [String]) {
+    /// ListObjectsV2 of `prefix`, every page.
+    func listObjects(prefix: String, delimiter: String? = nil) throws -> (objects: [S3Responses.ObjectEntry], commonPrefixes: [String]) {
         var objects: [S3Responses.ObjectEntry] = []
         var prefixes: [String] = []
         var token: String?
         repeat {
-            var query = [(name: "list-type", value: "2"), (name: "prefix", value: prefix), (name: "max-keys", value: "\(maxKeys)")]
+            var query = [(name: "list-type", value: "2"), (name: "prefix", value: prefix), (name: "max-keys", value: "\(Self.pageSize)")]
             if let delimiter { query.append(("delimiter", delimiter)) }
             if let token { query.append(("continuation-token", token)) }
             let request = S3Request(operation: "ListObjectsV2", method: "GET", key: nil, query: query)
@@ -131,22 +129,23 @@ extension S3Store {
             let page = try client.decode(request, response, S3Responses.ListObjectsPage.parse)
             objects += page.objects
             prefixes += page.commonPrefixes
-            guard page.continuationToken != token else {
+            if let next = page.continuationToken, next == token {
                 throw S3Error("ListObjectsV2", bucket: bucket, key: prefix,
                               reason: .malformedResponse("the continuation token did not advance"), attempts: response.attempts)
             }
-            token = onePageOnly ? nil : page.continuationToken
+            token = page.continuationToken
         } while token != nil
         return (objects, prefixes)
     }
 
-    /// ListObjectVersions of `prefix`, page after page while the last entry of a page
-    /// satisfies `more`.
-    func listVersions(prefix: String, while more: (S3Responses.VersionEntry) -> Bool) throws -> [S3Responses.VersionEntry] {
+    /// ListObjectVersions of `prefix`, every page; with a delimiter, the versions of keys
+    /// with no delimiter after the prefix.
+    func listVersions(prefix: String, delimiter: String? = nil) throws -> [S3Responses.VersionEntry] {
         var entries: [S3Responses.VersionEntry] = []
         var marker: (key: String, versionID: String)?
         repeat {
             var query = [(name: "versions", value: ""), (name: "prefix", value: prefix), (name: "max-keys", value: "\(Self.pageSize)")]
+            if let delimiter { query.append(("delimiter", delimiter)) }
             if let marker {
                 query.append(("key-marker", marker.key))
                 if !marker.versionID.isEmpty { query.append(("version-id-marker", marker.versionID)) }
@@ -160,7 +159,6 @@ extension S3Store {
                               reason: .malformedResponse("the key marker did not advance"), attempts: response.attempts)
             }
             marker = page.next
-            if let last = page.entries.last, !more(last) { marker = nil }
         } while marker != nil
         return entries
     }
