@@ -27,19 +27,27 @@ enum TransportFailure: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// One synchronous HTTP exchange at a time per call, over a FoundationNetworking `URLSession`
-/// of its own: no cookies, no cache, no credential storage, and no redirects (a signed request
-/// redirected elsewhere would fail its signature, and a redirect could send it to a host the
+/// One synchronous HTTP exchange per call, over FoundationNetworking `URLSession`s of its own:
+/// no cookies, no cache, no credential storage, and no redirects (a signed request redirected
+/// elsewhere would fail its signature, and a redirect could send it to a host the
 /// configuration never named).
+///
+/// Requests with a body go over a session of their own, each on a new connection
+/// (`Connection: close`). On Linux, URLSession's libcurl resends a request by itself when a
+/// reused connection closes before any answer, but it cannot rewind a body: the resent request
+/// announces its Content-Length and sends nothing, and hangs until the timeout (measured
+/// against SeaweedFS through the tests' fault proxy). A body request on a fresh connection is
+/// never resent behind our back; bodiless requests (GET, HEAD, DELETE) keep reusing connections.
 ///
 /// Every exchange has a deadline: `URLSession`'s own timeouts, and a wait that cancels the
 /// task when they have not fired `timeout` (plus a second's grace) after the start. Retrying
 /// is not done here but by `S3Client`, which knows which requests are safe to repeat.
 ///
-/// Owns its session and invalidates it in `deinit`.
+/// Owns its sessions and invalidates them in `deinit`.
 final class HTTPTransport: Sendable {
     let timeout: TimeInterval
-    private let session: URLSession
+    private let reusing: URLSession
+    private let fresh: URLSession
 
     init(timeout: TimeInterval) {
         self.timeout = timeout
@@ -51,18 +59,22 @@ final class HTTPTransport: Sendable {
         configuration.urlCache = nil
         configuration.urlCredentialStorage = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+        reusing = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+        fresh = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
     }
 
     deinit {
-        session.invalidateAndCancel()
+        reusing.invalidateAndCancel()
+        fresh.invalidateAndCancel()
     }
 
     func send(_ request: URLRequest) -> Result<HTTPResponse, TransportFailure> {
         var request = request
         request.timeoutInterval = timeout
-        let outcome = Outcome()
-        let task = session.dataTask(with: request) { data, response, error in
+        let hasBody = request.httpBody != nil
+        if hasBody { request.setValue("close", forHTTPHeaderField: "Connection") }
+        let outcome = Outcome(timeout: timeout)
+        let task = (hasBody ? fresh : reusing).dataTask(with: request) { data, response, error in
             outcome.finish(data: data, response: response, error: error)
         }
         task.resume()
@@ -84,8 +96,11 @@ final class HTTPTransport: Sendable {
     /// Where the completion handler leaves its result for the waiting caller.
     private final class Outcome: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
+        let timeout: TimeInterval
         private let lock = NSLock()
         private var stored: Result<HTTPResponse, TransportFailure>?
+
+        init(timeout: TimeInterval) { self.timeout = timeout }
 
         var result: Result<HTTPResponse, TransportFailure>? { lock.withLock { stored } }
 
@@ -93,7 +108,7 @@ final class HTTPTransport: Sendable {
             let result: Result<HTTPResponse, TransportFailure>
             if let error {
                 let code = (error as? URLError)?.code
-                result = code == .timedOut ? .failure(.timedOut(0)) : .failure(.connection(Self.describe(error)))
+                result = code == .timedOut ? .failure(.timedOut(timeout)) : .failure(.connection(Self.describe(error)))
             } else if let http = response as? HTTPURLResponse {
                 var headers: [String: String] = [:]
                 for (name, value) in http.allHeaderFields {
