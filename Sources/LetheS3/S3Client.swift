@@ -14,13 +14,12 @@ struct S3Request: Sendable {
     var query: [(name: String, value: String)] = []
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
-    /// Whether the request may be sent again after no answer, a 5xx or a 429. Every request
-    /// S3Store sends is safe to repeat; the reasoning for each is in docs/s3.md and at the
-    /// call. A request that is not safe says `.never` and gets one attempt.
+    /// What is retried besides no answer, a 5xx and a 429. Every request S3Store sends is safe
+    /// to repeat (the reasoning for each is in docs/s3.md and at the call), so every request is
+    /// retried; a request that could not be repeated safely would need a case that is not.
     var retry: Retry = .safe
 
     enum Retry: Sendable {
-        case never
         case safe
         /// Safe, and S3's 409 `ConditionalRequestConflict` (two conditional writes raced, AWS
         /// asks to retry) is retried too.
@@ -64,7 +63,7 @@ final class S3Client: Sendable {
     /// attempts run out. Returns the last answer whatever its status; throws only when no
     /// answer came at all.
     func perform(_ request: S3Request) throws -> S3Response {
-        let attempts = request.retry == .never ? 1 : configuration.maxAttempts
+        let attempts = configuration.maxAttempts
         var lastFailure = TransportFailure.connection("not sent")
         let payloadHash = Hex.encode(try SHA256.hash(request.body))
         let body = Data(request.body)
@@ -115,18 +114,14 @@ final class S3Client: Sendable {
     /// 5xx and 429 (SlowDown, throttling) are worth another try; 409 only for conditional
     /// writes that raced. Other 4xx are answers: the same request would get the same one.
     private func isRetryable(_ response: S3Response, _ retry: S3Request.Retry) -> Bool {
-        switch retry {
-        case .never: return false
-        case .safe, .safeIncludingConflict, .safeIncludingErrorBody:
-            if response.status >= 500 || response.status == 429 { return true }
-            if response.status == 409, retry == .safeIncludingConflict {
-                return S3Responses.ErrorDocument.parse(response.body)?.code == "ConditionalRequestConflict"
-            }
-            if response.status == 200, retry == .safeIncludingErrorBody {
-                return S3Responses.ErrorDocument.parse(response.body) != nil
-            }
-            return false
+        if response.status >= 500 || response.status == 429 { return true }
+        if response.status == 409, retry == .safeIncludingConflict {
+            return S3Responses.ErrorDocument.parse(response.body)?.code == "ConditionalRequestConflict"
         }
+        if response.status == 200, retry == .safeIncludingErrorBody {
+            return S3Responses.ErrorDocument.parse(response.body) != nil
+        }
+        return false
     }
 
     func backoff(beforeRetry retry: Int) -> TimeInterval {

@@ -1,5 +1,4 @@
 import Foundation
-import LetheCrypto
 import LetheStore
 
 /// An S3 object written in pieces: a multipart upload, started once a whole part (at least
@@ -28,11 +27,12 @@ final class S3ObjectWriter: ObjectWriter {
     private var finished = false
     private let writeID: String
 
-    init(client: S3Client, key: String, partSize: Int) {
+    /// `writeID` marks the object this writer makes (random, from `S3Store.newWriteID`).
+    init(client: S3Client, key: String, partSize: Int, writeID: String) {
         self.client = client
         self.key = key
         self.partSize = partSize
-        writeID = Hex.encode((try? SystemRandom.bytes(count: 16)) ?? [])
+        self.writeID = writeID
         buffer.reserveCapacity(partSize)
     }
 

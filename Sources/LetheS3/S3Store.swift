@@ -60,7 +60,7 @@ public final class S3Store: ObjectStore, CustomStringConvertible, CustomReflecta
     }
 
     public func writer(for key: ObjectKey) throws -> ObjectWriter {
-        S3ObjectWriter(client: client, key: s3Key(key), partSize: configuration.partSize)
+        S3ObjectWriter(client: client, key: s3Key(key), partSize: configuration.partSize, writeID: try Self.newWriteID())
     }
 
     public func get(_ key: ObjectKey) throws -> [UInt8] {
@@ -135,7 +135,7 @@ public final class S3Store: ObjectStore, CustomStringConvertible, CustomReflecta
     /// bytes instead would be wrong for leases, where two workers may write the same bytes.
     /// A 412 on the first attempt needs no check: nothing of ours can be there.
     public func create(_ key: ObjectKey, _ bytes: [UInt8]) throws -> Bool {
-        let writeID = Hex.encode(try SystemRandom.bytes(count: 16))
+        let writeID = try Self.newWriteID()
         let request = S3Request(
             operation: "PutObject", method: "PUT", key: s3Key(key),
             headers: [try S3Request.checksumHeader(bytes), ("if-none-match", "*"), (S3ObjectWriter.writeIDHeader, writeID)],
@@ -149,6 +149,11 @@ public final class S3Store: ObjectStore, CustomStringConvertible, CustomReflecta
         default:
             throw client.failure(request, response)
         }
+    }
+
+    /// 128 random bits in hex: no two writes share one.
+    static func newWriteID() throws -> String {
+        Hex.encode(try SystemRandom.bytes(count: 16))
     }
 
     /// Whether the object now under `s3Key` is the one the write with `writeID` made.

@@ -12,9 +12,6 @@ import LetheCrypto
 /// The secret and every key derived from it stay in `SecureBytes`; nothing here prints them.
 struct SigV4: Sendable {
     static let algorithm = "AWS4-HMAC-SHA256"
-    /// The payload hash for a request whose body is not signed. Lethe never sends one: every
-    /// body it sends is hashed, so a body changed in transit fails the signature.
-    static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
     let credentials: S3Credentials
     let region: String
@@ -36,7 +33,9 @@ struct SigV4: Sendable {
         /// Every header to sign, `host` included, in any order and case; a repeated name is
         /// joined with commas in the order given.
         var headers: [(name: String, value: String)]
-        /// Lower-case hex SHA-256 of the body, or `unsignedPayload`.
+        /// Lower-case hex SHA-256 of the body. S3 also accepts `UNSIGNED-PAYLOAD`; Lethe never
+        /// sends it: every body is small enough to hash first (a part at most), and a signed
+        /// hash is what makes a body changed in transit fail.
         var payloadHash: String
     }
 

@@ -124,17 +124,24 @@ import Testing
     }
 }
 
-/// Runs `body` for every element on a few threads (uploading a thousand small objects one by
-/// one would dominate the suite's time).
-func concurrently<T: Sendable>(_ items: [T], width: Int = 8, _ body: @Sendable (T) throws -> Void) throws {
+/// Runs `body` for every element on `width` threads of its own (uploading a thousand small
+/// objects one by one would dominate the suite's time; the work waits on the network, so
+/// Dispatch's one thread per core would be too few).
+func concurrently<T: Sendable>(_ items: [T], width: Int = 8, _ body: @escaping @Sendable (T) throws -> Void) throws {
     let failures = FailureBox()
-    DispatchQueue.concurrentPerform(iterations: width) { lane in
-        var index = lane
-        while index < items.count {
-            do { try body(items[index]) } catch { failures.record(error) }
-            index += width
-        }
+    let group = DispatchGroup()
+    for lane in 0..<width {
+        group.enter()
+        Thread {
+            var index = lane
+            while index < items.count {
+                do { try body(items[index]) } catch { failures.record(error) }
+                index += width
+            }
+            group.leave()
+        }.start()
     }
+    group.wait()
     if let error = failures.first { throw error }
 }
 
