@@ -38,26 +38,32 @@ install() {
     mv "$install_dir.partial" "$install_dir"
 }
 
-# True when something accepts connections on 127.0.0.1:$1.
-listening() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# A port P with P..P+10 free. Every server of SeaweedFS is given its port in that range below:
-# left to their defaults, master, volume and filer take 9333, 8080 and 8888 (and gRPC on
-# port + 10000), so two instances on one machine would collide.
+# A port P with P..P+10 free to bind on 127.0.0.1, below the kernel's ephemeral range (whose
+# ports outgoing connections take at any moment). Every server of SeaweedFS is given its port
+# in that range below: left to their defaults, master, volume and filer take 9333, 8080 and
+# 8888 (and gRPC on port + 10000), so two instances on one machine would collide.
 free_port() {
-    local attempt base offset busy
-    for attempt in $(seq 1 50); do
-        base=$((20000 + RANDOM % 30000))
-        busy=0
-        for offset in $(seq 0 10); do
-            if listening $((base + offset)); then busy=1; break; fi
-        done
-        [ "$busy" -eq 0 ] && { echo "$base"; return 0; }
-    done
-    echo "no free port range found" >&2
-    return 1
+    python3 - <<'PY'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(200):
+    base = random.randrange(10000, max(10001, low - 11))
+    sockets = []
+    try:
+        for port in range(base, base + 11):
+            s = socket.socket()
+            sockets.append(s)
+            s.bind(("127.0.0.1", port))
+        print(base)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in sockets:
+            s.close()
+else:
+    raise SystemExit("no 11 free ports in a row below the ephemeral range")
+PY
 }
 
 # True when the S3 gateway answers HTTP on $1 (any status: unauthenticated requests get 403).
@@ -80,6 +86,22 @@ start() {
         exit 1
     fi
     install
+    # A port found free can be taken before SeaweedFS binds it; then try other ports.
+    local attempt
+    for attempt in 1 2 3; do
+        launch && return 0
+        grep -q "address already in use" "$run/weed.log" && [ "$attempt" -lt 3 ] || break
+        echo "a port of SeaweedFS was taken meanwhile; trying others" >&2
+        stop
+    done
+    echo "SeaweedFS exited during start; the end of its log:" >&2
+    tail -20 "$run/weed.log" >&2
+    stop
+    exit 1
+}
+
+# Starts SeaweedFS on fresh state and waits until S3 answers; false if it exits first.
+launch() {
     rm -rf "$run"
     mkdir -p "$run/data"
     chmod 700 "$run"
@@ -113,11 +135,7 @@ start() {
     echo $! > "$run/pid"
     local waited=0
     until s3_answers "$port" 2>/dev/null; do
-        if ! kill -0 "$(cat "$run/pid")" 2>/dev/null; then
-            echo "SeaweedFS exited during start; the end of $run/weed.log:" >&2
-            tail -20 "$run/weed.log" >&2
-            exit 1
-        fi
+        kill -0 "$(cat "$run/pid")" 2>/dev/null || return 1
         [ "$waited" -ge 600 ] && { echo "SeaweedFS S3 did not answer on port $port within 60 s" >&2; stop; exit 1; }
         sleep 0.1
         waited=$((waited + 1))
