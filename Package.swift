@@ -7,6 +7,7 @@
 //   CLinux                     the few Linux calls Swift cannot import (variadic prctl)
 //   LetheCrypto                thin, owned wrappers around libcrypto; the only module that imports it
 //   LetheStore                 files, atomic writes, the object store, SQLite connections
+//   LetheS3                    the object store on an S3-compatible bucket (SigV4 over FoundationNetworking)
 //   LetheKeys                  KEK epochs, the tenant keystore and its ratchet, the service signing key
 //   LetheRepository            chunking, packs, trees, snapshots, index, catalog, backup, restore, verify
 //   LetheCore                  tenants, lifecycle, retention, nightly run, destruction, reports, audit log
@@ -32,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         .target(name: "LetheCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "LetheStore", dependencies: ["LetheCrypto", "CSQLite"]),
+        .target(name: "LetheS3", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheKeys", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheRepository", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "CSQLite"]),
         .target(name: "LetheCore", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository"]),
@@ -40,6 +42,7 @@ let package = Package(
 
         .testTarget(name: "LetheCryptoTests", dependencies: ["LetheCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "LetheStoreTests", dependencies: ["LetheStore"]),
+        .testTarget(name: "LetheS3Tests", dependencies: ["LetheS3", "LetheStore", "LetheCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LetheKeysTests", dependencies: ["LetheKeys", "LetheCrypto", "LetheStore"]),
         .testTarget(name: "LetheRepositoryTests", dependencies: ["LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"]),
         .testTarget(

