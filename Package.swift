@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "LetheS3", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheKeys", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheRepository", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "CSQLite"]),
-        .target(name: "LetheCore", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository"]),
+        .target(name: "LetheCore", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheS3"]),
         .target(name: "LetheCLI", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheCore", "CLinux"]),
         .executableTarget(name: "lethe", dependencies: ["LetheCLI"]),
 

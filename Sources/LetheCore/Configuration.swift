@@ -13,6 +13,8 @@ public struct Configuration: Codable, Equatable, Sendable {
     public var keysDirectory: String
     /// The local object store's root: relative to the home (the default, `store`) or absolute.
     public var storeDirectory: String
+    /// When set, the store is this S3 bucket and `storeDirectory` is not used.
+    public var s3: S3Settings?
     /// Days an offboarded tenant's backups are kept for a returning client.
     public var restoreWindowDays: Int = 90
     /// Retention of active tenants' snapshots, unless a tenant overrides it.
@@ -43,7 +45,8 @@ public struct Configuration: Codable, Equatable, Sendable {
         format = try c.decode(String.self, forKey: .format)
         installationID = try c.decode(String.self, forKey: .installationID)
         keysDirectory = try c.decode(String.self, forKey: .keysDirectory)
-        storeDirectory = try c.decode(String.self, forKey: .storeDirectory)
+        storeDirectory = try c.decodeIfPresent(String.self, forKey: .storeDirectory) ?? "store"
+        s3 = try c.decodeIfPresent(S3Settings.self, forKey: .s3)
         restoreWindowDays = try c.decodeIfPresent(Int.self, forKey: .restoreWindowDays) ?? defaults.restoreWindowDays
         retention = try c.decodeIfPresent(RetentionPolicy.self, forKey: .retention) ?? defaults.retention
         notifications = try c.decodeIfPresent(NotificationSettings.self, forKey: .notifications) ?? defaults.notifications

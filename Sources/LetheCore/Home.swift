@@ -128,7 +128,7 @@ public struct Home: Sendable {
     /// Creates the home, the store root, KEK epoch 1, an empty keystore and the service
     /// signing key. Refuses, changing nothing, if the home or the key directory already holds
     /// an installation.
-    public func initialize(keysDirectory: String?, storeDirectory: String?) throws -> Initialized {
+    public func initialize(keysDirectory: String?, storeDirectory: String?, s3: S3Settings? = nil) throws -> Initialized {
         // The defaults are recorded relative to the home, so a home copied or moved keeps using
         // its own store and keys; a place the operator chose is recorded as chosen, absolute.
         let keysSetting = keysDirectory.map(FileSystem.absolute) ?? "keys"
@@ -141,14 +141,22 @@ public struct Home: Sendable {
         if hasKEK || FileSystem.exists("\(keys)/keystore.json") || FileSystem.exists(ServiceSigningKey.privatePath(in: keys)) {
             throw KeyError.alreadyInitialized(directory: keys)
         }
+        if let s3 {
+            // A bucket (or prefix) that already holds an installation's log is another's.
+            let bucket = try s3.open(clock: SystemClock(), environment: ProcessInfo.processInfo.environment)
+            if try bucket.exists(ObjectKey("audit/checkpoint")) || !bucket.list(prefix: ObjectKey("audit")).isEmpty {
+                throw LetheError.usage("\(bucket.location) already holds a Lethe installation; give another bucket or prefix")
+            }
+        }
         for directory in [path, cacheDirectory, temporaryDirectory, locksDirectory] {
             try FileSystem.makeDirectories(directory, mode: 0o700)
         }
-        _ = try LocalStore(root: store)
+        if s3 == nil { _ = try LocalStore(root: store) }
         _ = try Keystore.create(directory: keys, provider: kekProvider)
         let signing = try ServiceSigningKey.create(in: keys)
-        let configuration = Configuration(
+        var configuration = Configuration(
             installationID: Hex.encode(try SystemRandom.bytes(count: 8)), keysDirectory: keysSetting, storeDirectory: storeSetting)
+        configuration.s3 = s3
         // Written last: its presence is what makes the home "initialized".
         try ConfigurationSeal.bind(configuration, keysDirectory: keys)
         try saveConfiguration(configuration)
@@ -157,7 +165,7 @@ public struct Home: Sendable {
             "signingKeyFingerprint": try signing.fingerprint, "kekEpoch": "1",
         ])
         return Initialized(
-            home: path, configurationPath: configurationPath, storeDirectory: store, keysDirectory: keys,
+            home: path, configurationPath: configurationPath, storeDirectory: installation.store.location, keysDirectory: keys,
             kekEpoch: KEKEpoch(1), signingKeyPath: ServiceSigningKey.privatePath(in: keys),
             signingPublicKeyPath: ServiceSigningKey.publicPath(in: keys), signingKeyFingerprint: try signing.fingerprint)
     }

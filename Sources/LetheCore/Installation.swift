@@ -28,7 +28,8 @@ public final class Installation: @unchecked Sendable {
         }
         #endif
         configuration = try home.loadConfiguration()
-        store = try LocalStore(root: home.resolve(configuration.storeDirectory))
+        store = try configuration.s3.map { try $0.open(clock: clock, environment: environment) }
+            ?? LocalStore(root: home.resolve(configuration.storeDirectory))
         self.clock = clock
         let user = environment["LETHE_ACTOR"] ?? environment["SUDO_USER"] ?? environment["USER"] ?? "uid\(getuid())"
         actor = user.contains("@") ? user : "\(user)@\(ProcessInfo.processInfo.hostName)"

@@ -16,8 +16,6 @@ public struct S3Error: Error, Equatable, Sendable, CustomStringConvertible {
         case malformedResponse(String)
         /// DeleteObjects could not delete these keys (the first few are named).
         case notDeleted(keys: [String], code: String, count: Int)
-        /// The object ends before the range does: what `ObjectTooShort` says for other stores.
-        case objectTooShort(size: Int, wanted: Range<Int>)
     }
 
     /// The S3 API action (`PutObject`, `ListObjectsV2`, `CompleteMultipartUpload`, …).
@@ -63,8 +61,6 @@ public struct S3Error: Error, Equatable, Sendable, CustomStringConvertible {
             why = "unexpected answer: \(problem)"
         case .notDeleted(let keys, let code, let count):
             why = "\(count) key(s) not deleted (\(code)): " + keys.joined(separator: ", ") + (count > keys.count ? ", …" : "")
-        case .objectTooShort(let size, let wanted):
-            why = "the object is truncated: it has \(size) bytes, bytes \(wanted.lowerBound)..<\(wanted.upperBound) were expected"
         }
         return "S3 \(operation) \(target): \(why)" + (attempts > 1 ? " (after \(attempts) attempts)" : "")
     }

@@ -181,10 +181,12 @@ public final class S3Store: ObjectStore, CustomStringConvertible, CustomReflecta
         return Int(String(contentRange[contentRange.index(after: slash)...]).trimmed)
     }
 
-    /// What a truncated object is reported as. The contract's `ObjectTooShort` has no public
-    /// initializer, so another module cannot make one: until LetheStore adds it, S3Store
-    /// reports `S3Error` with reason `.objectTooShort` and the same facts.
+    /// A bucket holds objects, versions and delete markers, and nothing else: an empty prefix
+    /// some servers (SeaweedFS) go on listing after its last object is deleted stores nothing.
+    public func remainder(prefix: ObjectKey) throws -> [String] { [] }
+
+    /// A truncated object, as the contract reports it: an integrity violation naming the key.
     func tooShort(_ key: ObjectKey, size: Int, _ range: Range<Int>) -> Error {
-        S3Error("GetObject", bucket: bucket, key: s3Key(key), reason: .objectTooShort(size: size, wanted: range), attempts: 1)
+        ObjectTooShort(key: key, size: size, wanted: range)
     }
 }

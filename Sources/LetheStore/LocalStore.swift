@@ -146,6 +146,29 @@ public struct LocalStore: ObjectStore {
         try delete(version.key)
     }
 
+    /// Every entry under `prefix` that is not a regular file (those are its objects): links,
+    /// folders, anything else, which deletion of the objects would leave behind.
+    public func remainder(prefix: ObjectKey) throws -> [String] {
+        var found: [String] = []
+        func walk(_ path: String, _ name: String) throws {
+            guard let info = try FileSystem.status(path) else { return }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: return
+            case S_IFDIR:
+                found.append(name + "/")
+                for child in try FileSystem.listDirectory(path) { try walk("\(path)/\(child)", "\(name)/\(child)") }
+            default:
+                found.append(name)
+            }
+        }
+        try walk(path(prefix), prefix.rawValue)
+        // A folder that holds objects is theirs; an empty one (or one no key can name) remains.
+        return try found.filter { entry in
+            guard entry.hasSuffix("/"), let folder = try? ObjectKey(String(entry.dropLast())) else { return true }
+            return try list(prefix: folder).isEmpty
+        }
+    }
+
     /// Nothing in a directory is locked against deletion.
     public func holds(prefix: ObjectKey) throws -> [RetentionHold] { [] }
 

@@ -60,6 +60,12 @@ public protocol ObjectStore: Sendable {
     /// Removes one version or delete marker for good (S3: `DeleteObject` with a version id).
     func delete(_ version: ObjectVersion) throws
 
+    /// What the store still holds under `prefix` besides objects and their versions, named: for a
+    /// directory store, any entry left (a link, a folder). An S3 bucket holds nothing else: a
+    /// prefix some S3 servers go on listing once its last object is gone names nothing stored.
+    /// A destruction checks this is empty.
+    func remainder(prefix: ObjectKey) throws -> [String]
+
     /// What would keep any version under `prefix` from being deleted: S3 Object Lock retention
     /// or a legal hold. A destruction request is refused while there is any, since it could not
     /// do what its report would claim.
@@ -151,6 +157,13 @@ public struct ObjectTooShort: Error, Equatable, Sendable, CustomStringConvertibl
     public let key: ObjectKey
     public let size: Int
     public let wanted: Range<Int>
+
+    public init(key: ObjectKey, size: Int, wanted: Range<Int>) {
+        self.key = key
+        self.size = size
+        self.wanted = wanted
+    }
+
     public var description: String {
         "object \(key) is truncated: it has \(size) bytes, bytes \(wanted.lowerBound)..<\(wanted.upperBound) were expected"
     }

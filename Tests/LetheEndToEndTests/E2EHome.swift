@@ -76,8 +76,8 @@ final class E2EHome: @unchecked Sendable {
     /// Runs a program to completion, capturing its output through files (no pipe deadlocks).
     static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) -> E2ERun {
         let capture = NSTemporaryDirectory() + "lethe-e2e-out-" + UUID().uuidString
-        FileManager.default.createFile(atPath: capture + ".out", contents: nil)
-        FileManager.default.createFile(atPath: capture + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: capture + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: capture + ".err", contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: capture + ".out")
             try? FileManager.default.removeItem(atPath: capture + ".err")
@@ -180,30 +180,30 @@ extension E2EHome {
     /// Makes each of `who` (name, role) an authorizer with an openssl-made key at
     /// `root/NAME.pem`: one registry proposal, signed by the first with `lethe authorizer sign
     /// --key` and by the others with stock openssl over `lethe authorizer proposal --raw`.
-    func registerAuthorizers(_ who: [(name: String, role: String)], graceHours: Int? = nil) throws {
+    func registerAuthorizers(_ who: [(name: String, role: String)], graceHours: Int? = nil, environment: [String: String] = [:]) throws {
         for (name, role) in who {
             if !FileManager.default.fileExists(atPath: "\(root)/\(name).pem") {
                 _ = E2EHome.run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", "\(root)/\(name).pem"])
                 _ = E2EHome.run("/usr/bin/openssl", ["pkey", "-in", "\(root)/\(name).pem", "-pubout", "-out", "\(root)/\(name).pub.pem"])
             }
-            let add = lethe("authorizer", "add", name, "--role", role, "--public-key", "\(root)/\(name).pub.pem")
+            let add = lethe(["authorizer", "add", name, "--role", role, "--public-key", "\(root)/\(name).pub.pem"], environment: environment)
             guard add.status == 0 else { throw E2EError("authorizer add \(name): \(add.output)") }
         }
         if let graceHours {
-            let policy = lethe("authorizer", "policy", "--grace-hours", String(graceHours))
+            let policy = lethe(["authorizer", "policy", "--grace-hours", String(graceHours)], environment: environment)
             guard policy.status == 0 else { throw E2EError("authorizer policy: \(policy.output)") }
         }
         for (offset, (name, _)) in who.enumerated() {
             let sign: E2ERun
             if offset == 0 {
-                sign = lethe("authorizer", "sign", "--key", "\(root)/\(name).pem")
+                sign = lethe(["authorizer", "sign", "--key", "\(root)/\(name).pem"], environment: environment)
             } else {
-                try write("\(root)/proposal.json", lethe("authorizer", "proposal", "--raw").stdout)
+                try write("\(root)/proposal.json", lethe(["authorizer", "proposal", "--raw"], environment: environment).stdout)
                 let signature = "\(root)/\(name)-proposal.sig"
                 _ = E2EHome.run("/usr/bin/openssl", [
                     "pkeyutl", "-sign", "-rawin", "-inkey", "\(root)/\(name).pem", "-in", "\(root)/proposal.json", "-out", signature,
                 ])
-                sign = lethe("authorizer", "sign", "--authorizer", name, "--signature", signature)
+                sign = lethe(["authorizer", "sign", "--authorizer", name, "--signature", signature], environment: environment)
             }
             guard sign.status == 0 else { throw E2EError("authorizer sign by \(name): \(sign.output)") }
         }

@@ -16,18 +16,19 @@ struct DestructionVerifier {
     }
 
     /// No object, no old version and no delete marker under the tenant's prefix (on S3,
-    /// `ListObjectVersions` under it is empty), no lock, no folder.
+    /// `ListObjectVersions` under it is empty), no lock, and nothing else the store holds there.
     private func storeIsEmpty() throws -> VerificationCheck {
         let store = installation.store
         let left = try store.versions(prefix: tenant.storePrefix).count + store.versions(prefix: Layout.lockPrefix(tenant)).count
-        let folder = try store.children(of: ObjectKey("tenants")).contains(tenant.rawValue)
+            + store.list(prefix: tenant.storePrefix).count
+        let remainder = try store.remainder(prefix: tenant.storePrefix)
         let versioning = try store.versioning()
-        let listing = versioning == .unversioned ? "lists no object and no folder" : "lists no object version, no delete marker and no folder"
+        let listing = versioning == .unversioned ? "lists no object" : "lists no object, no object version and no delete marker"
         return VerificationCheck(
-            check: "nothing left under the tenant's prefix", passed: left == 0 && !folder,
-            detail: left == 0 && !folder
-                ? "\(store.location)/\(tenant.storePrefix)/ \(listing); no lock remains"
-                : "\(left) object versions remain" + (folder ? "; the folder still exists" : ""))
+            check: "nothing left under the tenant's prefix", passed: left == 0 && remainder.isEmpty,
+            detail: left == 0 && remainder.isEmpty
+                ? "\(store.location)/\(tenant.storePrefix)/ \(listing), and holds nothing else; no lock remains"
+                : "\(left) objects or versions remain" + (remainder.isEmpty ? "" : "; also left: " + remainder.prefix(5).joined(separator: ", ")))
     }
 
     private func keystoreHasNoEntry() throws -> VerificationCheck {

@@ -24,21 +24,14 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 func key(_ text: String) -> ObjectKey { try! ObjectKey(text) }
 
-/// Checks that `body` throws the truncated-object error of `store`'s kind with these facts:
-/// `ObjectTooShort` from LocalStore; from S3Store, `S3Error` with reason `.objectTooShort`,
-/// since `ObjectTooShort` cannot be made outside LetheStore (see docs/s3.md).
+/// Checks that `body` throws `ObjectTooShort` with these facts, whichever the store.
 func expectTooShort(_ store: any ObjectStore, _ key: ObjectKey, size: Int, wanted: Range<Int>,
                     sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
     do {
         try body()
         Issue.record("expected a truncated-object error for \(key) \(wanted)", sourceLocation: sourceLocation)
     } catch let error as ObjectTooShort {
-        #expect(store is LocalStore, sourceLocation: sourceLocation)
         #expect(error.key == key && error.size == size && error.wanted == wanted, sourceLocation: sourceLocation)
-    } catch let error as S3Error {
-        #expect(store is S3Store, sourceLocation: sourceLocation)
-        #expect(error.reason == .objectTooShort(size: size, wanted: wanted), "\(error)", sourceLocation: sourceLocation)
-        #expect(error.key?.hasSuffix("/\(key.rawValue)") == true, sourceLocation: sourceLocation)
     } catch {
         Issue.record("expected a truncated-object error, got \(error)", sourceLocation: sourceLocation)
     }
