@@ -58,12 +58,50 @@ public enum FileSystem {
 
     /// Creates `path` and any missing parents with `mode`, syncing each parent that gained an
     /// entry. An existing directory is not an error.
+    ///
+    /// Safe against a concurrent remover of empty directories (`LocalStore.delete` prunes the
+    /// folders it empties): a parent that vanishes between two steps is created again, a few
+    /// times, instead of failing with ENOENT.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
         if isDirectory(path) { return }
         let up = parent(of: path)
-        if up != path { try makeDirectories(up, mode: mode) }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw SystemError("create directory", path) }
-        try syncDirectory(up)
+        for _ in 0..<concurrentRemovalRetries {
+            if mkdir(path, mode) == 0 {
+                // The parent may already be gone again (emptied by a remover); then there is
+                // nothing left to make durable, and the caller's own retry creates it anew.
+                do { try syncDirectory(up) } catch let error as SystemError where error.isNotFound {}
+                return
+            }
+            switch errno {
+            case EEXIST:
+                guard isDirectory(path) else { throw SystemError("create directory", path, code: ENOTDIR) }
+                return
+            case ENOENT where up != path:
+                try makeDirectories(up, mode: mode)
+            default:
+                throw SystemError("create directory", path)
+            }
+        }
+        throw SystemError("create directory", path, code: ENOENT)
+    }
+
+    /// How often a step is retried when a concurrent remover took away the folder it needs.
+    /// Each retry needs another remover to empty the folder in the microseconds between two
+    /// system calls; a handful is plenty, and the bound keeps a real ENOENT from looping.
+    static let concurrentRemovalRetries = 16
+
+    /// Runs `place` (a `rename` or `link` into `directory`), creating the directory first and
+    /// again whenever `place` fails with ENOENT because a concurrent remover pruned it.
+    public static func placing(into directory: String, _ place: () throws -> Void) throws {
+        var attempt = 0
+        while true {
+            try makeDirectories(directory)
+            do {
+                return try place()
+            } catch let error as SystemError where error.isNotFound && attempt < concurrentRemovalRetries {
+                attempt += 1
+            }
+        }
     }
 
     /// Removes the file at `path` and syncs its directory. A missing file is not an error:

@@ -9,7 +9,8 @@ import Glibc
 /// so the name says exactly which key it was, and `discardIncompleteWrites` finds a crashed
 /// write of a given tenant without touching one whose id merely starts the same way
 /// (`alpha.old` for `alpha`). Deleting the last object in a directory removes the directory
-/// too, so a deleted tenant leaves no empty folder bearing its name.
+/// too, so a deleted tenant leaves no empty folder bearing its name; a writer whose folder is
+/// pruned under it creates it again (`FileSystem.placing(into:)`), so the two never race.
 public struct LocalStore: ObjectStore {
     public let root: String
 
@@ -122,13 +123,15 @@ public struct LocalStore: ObjectStore {
         try file.sync()
         try file.close()
         let target = path(key)
-        try FileSystem.makeDirectories(FileSystem.parent(of: target))
-        guard link(staging, target) == 0 else {
-            if errno == EEXIST { return false }
-            throw SystemError("create", target)
+        var created = true
+        try FileSystem.placing(into: FileSystem.parent(of: target)) {
+            guard link(staging, target) == 0 else {
+                if errno == EEXIST { created = false; return }
+                throw SystemError("create", target)
+            }
         }
-        try FileSystem.syncDirectory(FileSystem.parent(of: target))
-        return true
+        if created { try FileSystem.syncDirectory(FileSystem.parent(of: target)) }
+        return created
     }
 
     public func delete(_ keys: [ObjectKey]) throws {
@@ -220,8 +223,7 @@ final class LocalObjectWriter: ObjectWriter {
         do {
             try file.sync()
             try file.close()
-            try FileSystem.makeDirectories(FileSystem.parent(of: target))
-            try FileSystem.rename(staging, to: target)
+            try FileSystem.placing(into: FileSystem.parent(of: target)) { try FileSystem.rename(staging, to: target) }
         } catch {
             abort()
             throw error
