@@ -19,9 +19,7 @@ import Testing
         try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).problems
     }
 
-    func entryKey(_ index: Int) throws -> ObjectKey {
-        try ObjectKey("audit/entries/" + String(repeating: "0", count: 20 - String(index).count) + String(index))
-    }
+    var tiles: StoredTiles { StoredTiles(store: store) }
 
     @Test func untouchedLogVerifies() throws {
         try appendFive()
@@ -31,24 +29,36 @@ import Testing
 
     @Test func editedEntryIsDetected() throws {
         try appendFive()
-        let key = try entryKey(2)
-        let text = String(decoding: try store.get(key), as: UTF8.self).replacingOccurrences(of: "test.event", with: "test.evenT")
-        try store.put(key, Array(text.utf8))
-        #expect(try !problems().isEmpty)
+        var entries = try tiles.entries()
+        entries[2] = Array(String(decoding: entries[2], as: UTF8.self).replacingOccurrences(of: "test.event", with: "test.evenT").utf8)
+        try tiles.setEntries(entries)
+        #expect(try problems().contains { $0.contains("root does not match") })
+    }
+
+    @Test func anEditedHashTileIsDetected() throws {
+        try appendFive()
+        var hashes = try tiles.hashes()
+        hashes[1][0] ^= 1
+        try tiles.setHashes(hashes)
+        #expect(try problems().contains { $0.contains("audit/tile/0/000.p/6") })
+        #expect(throws: LetheError.self) { try trail.record("over.a.bad.tile", tenant: nil) }
     }
 
     @Test func deletedEntryIsDetected() throws {
         try appendFive()
-        try store.delete(try entryKey(3))
+        var entries = try tiles.entries()
+        entries.remove(at: 3)
+        try tiles.setEntries(entries)
+        #expect(try problems().contains { $0.contains("does not hold 6 entries") })
+        try store.delete(try tiles.bundleKey())
         #expect(try problems().contains { $0.contains("missing") })
     }
 
     @Test func reorderedEntriesAreDetected() throws {
         try appendFive()
-        let a = try store.get(try entryKey(2))
-        let b = try store.get(try entryKey(3))
-        try store.put(try entryKey(2), b)
-        try store.put(try entryKey(3), a)
+        var entries = try tiles.entries()
+        entries.swapAt(2, 3)
+        try tiles.setEntries(entries)
         #expect(try problems().count >= 2)
     }
 
@@ -57,14 +67,17 @@ import Testing
         // The whole cut, as S would make it: the newest entries, their checkpoints, and the
         // newest-checkpoint object put back to the older checkpoint. The store alone is then
         // consistent; only the checkpoint this host anchored in its key directory knows better.
-        for index in [5, 4] { try store.delete(try entryKey(index)) }
+        try tiles.setEntries(Array(try tiles.entries().prefix(4)), renamed: true)
+        try tiles.setHashes(Array(try tiles.hashes().prefix(4)), renamed: true)
         for object in try store.list(prefix: try ObjectKey("audit/checkpoints")) {
             if let size = Int(object.key.name), size > 4 { try store.delete(object.key) }
         }
         try store.put(try ObjectKey("audit/checkpoint"), try store.get(try ObjectKey("audit/checkpoints/00000000000000000004")))
+        let cut = try store.list(prefix: try ObjectKey("audit/tile")).map(\.key.rawValue)
+        #expect(cut == ["audit/tile/0/000.p/4", "audit/tile/entries/000.p/4"])
         #expect(try problems().contains { $0.contains("cut short") })
         #expect(throws: LetheError.self) { try trail.record("after.the.cut", tenant: nil) }
-        #expect(try store.list(prefix: try ObjectKey("audit/entries")).count == 4, "nothing was appended over the cut")
+        #expect(try store.list(prefix: try ObjectKey("audit/tile")).map(\.key.rawValue) == cut, "nothing was appended over the cut")
     }
 
     @Test func inclusionProofOfEveryEntryVerifies() throws {
@@ -81,23 +94,29 @@ import Testing
 @Suite struct AuditAppendTests {
     let test = try! TestInstallation()
 
-    @Test func appendAfterALostFrontierOrAnEntryPastTheCheckpointSignsOnlyTheTrueLog() throws {
+    @Test func appendAfterTilesPastTheCheckpointSignsOnlyTheTrueLog() throws {
         let trail = AuditTrail(test.installation)
         let store = test.installation.store
+        let tiles = StoredTiles(store: store)
         try trail.record("a", tenant: nil)
-        try store.delete(try ObjectKey("audit/frontier.json"))
         try trail.record("b", tenant: nil)
-        // An entry past the signed checkpoint: a crash between an entry and its checkpoint, or
-        // an entry planted by whoever writes the store. It was never part of the log, and the
-        // next append overwrites it rather than signing over it.
-        let orphan = AuditEntry(index: 3, time: "2026-01-01T00:00:00Z", actor: "x", operation: "orphan", tenant: nil, details: [:])
-        try store.put(try ObjectKey("audit/entries/00000000000000000003"), try orphan.canonicalBytes())
-        try store.put(try ObjectKey("audit/entries/00000000000000000004"), try orphan.canonicalBytes())
-        let (entries, _) = try trail.record([AuditLog.Event("c", tenant: nil)])
-        #expect(entries[0].index == 3)
+        // Tiles past the signed checkpoint: a crash between writing tiles and signing, or tiles
+        // planted by whoever writes the store. They were never part of the log: the next append
+        // overwrites or removes them rather than signing over them.
+        let orphan = try AuditEntry(index: 3, time: "2026-01-01T00:00:00Z", actor: "x", operation: "orphan", tenant: nil, details: [:])
+            .canonicalBytes()
+        let entries = try tiles.entries() + [orphan, orphan]
+        try store.put(try ObjectKey("audit/tile/entries/000.p/5"), StoredTiles.bundle(entries))
+        try store.put(try ObjectKey("audit/tile/0/000.p/5"), try entries.flatMap { try MerkleTree.leafHash($0) })
+        try store.put(try ObjectKey("audit/tile/entries/001.p/1"), StoredTiles.bundle([orphan]))
+        #expect(try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).notes.contains { $0.contains("3 tiles past") })
+        let (appended, _) = try trail.record([AuditLog.Event("c", tenant: nil)])
+        #expect(appended[0].index == 3)
         #expect(try trail.history().entries.map(\.operation) == ["init", "a", "b", "c"])
-        #expect(try !store.exists(try ObjectKey("audit/entries/00000000000000000004")), "the stale leftover past the new size is removed")
-        #expect(try trail.log.verify(publicKey: try test.installation.signingKey().publicKey).problems.isEmpty)
+        #expect(try store.list(prefix: try ObjectKey("audit/tile")).map(\.key.rawValue) == ["audit/tile/0/000.p/4", "audit/tile/entries/000.p/4"],
+                "superseded partial tiles and the leftovers past the new size are removed")
+        let verification = try trail.log.verify(publicKey: try test.installation.signingKey().publicKey)
+        #expect(verification.problems.isEmpty && verification.notes.isEmpty)
     }
 }
 
@@ -119,20 +138,16 @@ import Testing
         }
     }
 
-    @Test func anEditedEntryWithAMatchingFrontierIsNeverSigned() throws {
+    @Test func anEditedEntryWithMatchingTilesIsNeverSigned() throws {
         for n in 0..<4 { try trail.record("event", tenant: nil, details: ["n": String(n)]) }
-        // The finding: rewrite entry 2 and store the frontier that matches the rewritten tree.
-        let key = try ObjectKey("audit/entries/00000000000000000002")
-        let edited = String(decoding: try store.get(key), as: UTF8.self).replacingOccurrences(of: "\"n\":\"1\"", with: "\"n\":\"9\"")
-        try store.put(key, Array(edited.utf8))
-        var frontier = MerkleFrontier()
-        for index in 0..<5 {
-            let bytes = try store.get(try ObjectKey("audit/entries/" + String(format: "%020d", index)))
-            try frontier.append(try MerkleTree.leafHash(bytes))
-        }
-        try store.put(try ObjectKey("audit/frontier.json"), Array(try JSONEncoder().encode(frontier)))
-        #expect(integrityMessage { try trail.record("next", tenant: nil) }.contains("do not match the signed checkpoint"))
-        #expect(try store.list(prefix: try ObjectKey("audit/entries")).count == 5, "nothing was appended over the edit")
+        // Rewrite entry 2 and store the hash tile that matches the rewritten entries.
+        let tiles = StoredTiles(store: store)
+        var entries = try tiles.entries()
+        entries[2] = Array(String(decoding: entries[2], as: UTF8.self).replacingOccurrences(of: "\"n\":\"1\"", with: "\"n\":\"9\"").utf8)
+        try tiles.setEntries(entries)
+        try tiles.setHashes(try entries.map { try MerkleTree.leafHash($0) })
+        #expect(integrityMessage { try trail.record("next", tenant: nil) }.contains("do not reproduce the signed checkpoint"))
+        #expect(try tiles.entries().count == 5, "nothing was appended over the edit")
     }
 
     @Test func theAnchorFollowsAnotherHostsAppendsButNotARewrite() throws {
@@ -149,14 +164,15 @@ import Testing
         try trail.record("c", tenant: nil)
         #expect(try trail.history().entries.map(\.operation) == ["init", "a", "b", "c"])
         // Host B, behind by one, now sees a store ahead of its anchor and checks it too; then
-        // something rewrites entry 1 and re-signs (O could; S cannot sign).
-        let rewritten = AuditEntry(index: 1, time: "2026-01-10T02:00:00Z", actor: "x", operation: "rewritten", tenant: nil, details: [:])
-        try store.put(try ObjectKey("audit/entries/00000000000000000001"), try rewritten.canonicalBytes())
-        var frontier = MerkleFrontier()
-        for index in 0..<4 {
-            try frontier.append(try MerkleTree.leafHash(try store.get(try ObjectKey("audit/entries/" + String(format: "%020d", index)))))
-        }
-        let forged = try Checkpoint.sign(origin: logB.origin, size: 4, root: try frontier.root(), key: key.privateKey)
+        // something rewrites entry 1, its tiles, and re-signs (O could; S cannot sign).
+        let tiles = StoredTiles(store: store)
+        var entries = try tiles.entries()
+        entries[1] = try AuditEntry(index: 1, time: "2026-01-10T02:00:00Z", actor: "x", operation: "rewritten", tenant: nil, details: [:])
+            .canonicalBytes()
+        try tiles.setEntries(entries)
+        let leaves = try entries.map { try MerkleTree.leafHash($0) }
+        try tiles.setHashes(leaves)
+        let forged = try Checkpoint.sign(origin: logB.origin, size: 4, root: try MerkleTree.root(leaves), key: key.privateKey)
         try store.put(try ObjectKey("audit/checkpoint"), Array(forged.text.utf8))
         // Host A anchored size 4 with the true root: the same size, another root.
         #expect(integrityMessage { _ = try trail.history() }.contains("another root"))
@@ -179,5 +195,62 @@ import Testing
         let other = try Checkpoint.sign(origin: trail.log.origin, size: 2, root: [UInt8](repeating: 7, count: 32), key: key.privateKey)
         let result = try trail.log.verify(publicKey: key.publicKey, external: [.init(source: "report r", text: other.text)])
         #expect(result.problems.contains { $0.hasPrefix("report r") })
+    }
+}
+
+/// The one entry bundle and level-0 hash tile of a log shorter than 256 entries, read and
+/// rewritten as S would: by their C2SP names, with the format decoded here independently.
+struct StoredTiles {
+    let store: ObjectStore
+
+    func bundleKey() throws -> ObjectKey {
+        let keys = try store.list(prefix: try ObjectKey("audit/tile/entries")).map(\.key)
+        guard keys.count == 1 else { throw LetheError.usage("expected one entry bundle, found \(keys)") }
+        return keys[0]
+    }
+
+    func tileKey() throws -> ObjectKey {
+        let keys = try store.list(prefix: try ObjectKey("audit/tile/0")).map(\.key)
+        guard keys.count == 1 else { throw LetheError.usage("expected one hash tile, found \(keys)") }
+        return keys[0]
+    }
+
+    func entries() throws -> [[UInt8]] {
+        let bytes = try store.get(try bundleKey())
+        var entries: [[UInt8]] = []
+        var offset = 0
+        while offset < bytes.count {
+            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            entries.append(Array(bytes[(offset + 2)..<(offset + 2 + length)]))
+            offset += 2 + length
+        }
+        return entries
+    }
+
+    static func bundle(_ entries: [[UInt8]]) -> [UInt8] {
+        entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xff)] + $0 }
+    }
+
+    /// Rewrites the bundle: in place, whatever the count (a lying object), or `renamed` to
+    /// the partial width its count makes (a consistent cut).
+    func setEntries(_ entries: [[UInt8]], renamed: Bool = false) throws {
+        let key = try bundleKey()
+        try store.delete(key)
+        try store.put(renamed ? try StoredTiles.renamed(key, width: entries.count) : key, StoredTiles.bundle(entries))
+    }
+
+    static func renamed(_ key: ObjectKey, width: Int) throws -> ObjectKey {
+        try ObjectKey(String(key.rawValue.dropLast(key.name.count)) + String(width))
+    }
+
+    func hashes() throws -> [[UInt8]] {
+        let bytes = try store.get(try tileKey())
+        return stride(from: 0, to: bytes.count, by: 32).map { Array(bytes[$0..<($0 + 32)]) }
+    }
+
+    func setHashes(_ hashes: [[UInt8]], renamed: Bool = false) throws {
+        let key = try tileKey()
+        try store.delete(key)
+        try store.put(renamed ? try StoredTiles.renamed(key, width: hashes.count) : key, hashes.flatMap { $0 })
     }
 }

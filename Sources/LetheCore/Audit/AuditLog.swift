@@ -5,23 +5,27 @@ import LetheKeys
 import LetheStore
 
 /// The tamper-evident log of every operation: an RFC 9162 Merkle tree whose leaves are the
-/// entries, with a checkpoint signed by the service key after every append.
+/// entries, stored as C2SP tlog-tiles (`TileLayout`), with a checkpoint signed by the service
+/// key after every append.
 ///
-/// Store layout (plain JSON and text, readable by an auditor with the public key alone):
+/// Store layout (static files an auditor reads with the public key alone):
 ///
-///     audit/entries/<index, 20 digits>       one canonical-JSON entry per leaf
-///     audit/checkpoints/<size, 20 digits>    every signed checkpoint ever issued
-///     audit/checkpoint                       the newest of them
-///     audit/frontier.json                    the tree's right edge (derived, checked before use)
+///     audit/tile/entries/<N>[.p/<W>]         entry bundles, 256 canonical-JSON entries each
+///     audit/tile/<L>/<N>[.p/<W>]             hash tiles
+///     audit/checkpoint                       the newest signed checkpoint
+///     audit/checkpoints/<size, 20 digits>    every checkpoint ever issued (one per append)
 ///
 /// Only what a signed checkpoint covers is the log. The newest checkpoint in the store is
 /// trusted only as far as it agrees with the one this host anchored in its key directory
 /// (`TrustAnchors`): older is a truncation, different at the same size is a fork, newer must be
-/// consistent with the anchor. Appends start from that trusted checkpoint: the frontier is used
-/// only if it reproduces the checkpoint's root, and entries stored past the checkpoint (a crash
-/// between writing entries and signing, or entries planted by whoever writes the store) are
-/// overwritten, never signed over. Appends are serialized on one host by `audit.lock`, and
-/// between hosts sharing the store by a short `Lease` on the log.
+/// consistent with the anchor. Appends start from that trusted checkpoint: the tiles of its
+/// right edge must reproduce its root, and tiles stored past it (a crash between writing tiles
+/// and signing, or tiles planted by whoever writes the store) are overwritten or removed,
+/// never signed over. Appends are serialized on one host by `audit.lock`, and between hosts
+/// sharing the store by a short `Lease` on the log.
+///
+/// Callers batch: one append per run of a command, so a night costs a few objects per 256
+/// entries, not several per entry.
 public final class AuditLog: @unchecked Sendable {
     private let store: ObjectStore
     private let lockPath: String
@@ -51,17 +55,12 @@ public final class AuditLog: @unchecked Sendable {
             "audit", store: store, worker: worker, clock: clock, duration: AuditLog.leaseSeconds, wait: 2 * AuditLog.leaseSeconds, body)
     }
 
-    static func entryKey(_ index: Int) -> ObjectKey { try! ObjectKey("audit/entries/\(padded(index))") }
-    static func checkpointKey(_ size: Int) -> ObjectKey { try! ObjectKey("audit/checkpoints/\(padded(size))") }
-    static let entriesPrefix = try! ObjectKey("audit/entries")
+    static func checkpointKey(_ size: Int) -> ObjectKey {
+        let digits = String(size)
+        return try! ObjectKey("audit/checkpoints/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits)
+    }
     static let checkpointsPrefix = try! ObjectKey("audit/checkpoints")
     static let latestKey = try! ObjectKey("audit/checkpoint")
-    static let frontierKey = try! ObjectKey("audit/frontier.json")
-
-    private static func padded(_ number: Int) -> String {
-        let digits = String(number)
-        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-    }
 
     /// A new entry to append.
     public struct Event: Sendable {
@@ -90,58 +89,108 @@ public final class AuditLog: @unchecked Sendable {
 
     private func appendHoldingLocks(_ events: [Event], actor: String, time: String, key: ServiceSigningKey) throws -> ([AuditEntry], Checkpoint) {
         let base = try trustedCheckpoint(publicKey: key.publicKey)
-        var frontier = try frontier(matching: base)
+        var tree = try tree(under: base)
+        let legacy = try LegacyAuditLayout.isPresent(in: store)
+        var events = events
+        if legacy.unmigrated {
+            // A log from before tiles: store its tiles (again, if a migration crashed), and log
+            // the migration as the first entry over them.
+            if tree.isInMemory {
+                for write in try LegacyAuditLayout.tiles(size: tree.size, store: store) { try store.put(write.tile.key, write.bytes) }
+                tree = try self.tree(under: base)
+            }
+            events.insert(Event("audit.migrate", tenant: nil, details: [
+                "entries": String(tree.size), "from": "one object per entry (audit/entries/)", "to": "C2SP tlog-tiles (audit/tile/)",
+            ]), at: 0)
+        }
         var appended: [AuditEntry] = []
+        var leaves: [[UInt8]] = []
         for event in events {
             let entry = AuditEntry(
-                index: frontier.size, time: time, actor: actor, operation: event.operation, tenant: event.tenant,
+                index: tree.size + appended.count, time: time, actor: actor, operation: event.operation, tenant: event.tenant,
                 details: event.details)
             let bytes = try entry.canonicalBytes()
-            try store.put(AuditLog.entryKey(entry.index), bytes)
-            try frontier.append(try MerkleTree.leafHash(bytes))
+            guard bytes.count <= EntryBundle.maximumEntryBytes else {
+                throw LetheError.failed(
+                    "audit entry \(entry.operation) is \(bytes.count) bytes, more than the \(EntryBundle.maximumEntryBytes) an entry bundle holds")
+            }
             appended.append(entry)
+            leaves.append(bytes)
         }
+        let plan = try TileAppend(onto: tree, entries: leaves)
+        for write in plan.writes { try store.put(write.tile.key, write.bytes) }
         FaultPoint.reach("audit.entries-written")
-        let checkpoint = try Checkpoint.sign(origin: origin, size: frontier.size, root: try frontier.root(), key: key.privateKey)
+        let checkpoint = try Checkpoint.sign(origin: origin, size: plan.size, root: plan.root, key: key.privateKey)
         let text = Array(checkpoint.text.utf8)
         try store.put(AuditLog.checkpointKey(checkpoint.size), text)
         try store.put(AuditLog.latestKey, text)
         FaultPoint.reach("audit.checkpoint-written")
         try anchors.setAuditHead(checkpoint)
-        try store.put(AuditLog.frontierKey, try JSONEncoder().encode(frontier).map { $0 })
-        try discardUncommitted(from: frontier.size)
+        try discardSuperseded(plan)
+        if legacy.leftovers { try LegacyAuditLayout.remove(from: store) }
         return (appended, checkpoint)
     }
 
-    /// Removes entries stored past the tree's size: leftovers of an append that crashed before
-    /// its checkpoint. They were never part of the log.
-    private func discardUncommitted(from size: Int) throws {
-        var index = size
-        while try store.exists(AuditLog.entryKey(index)) {
-            try store.delete(AuditLog.entryKey(index))
-            index += 1
+    /// The tree `checkpoint` signs, from its tiles, whose right edge must reproduce the signed
+    /// root (the rest of the tree is checked wherever it is read: `history`, proofs, `verify`).
+    func tree(under checkpoint: Checkpoint?) throws -> TiledTree {
+        guard let checkpoint, checkpoint.size > 0 else { return TiledTree(size: 0, backing: .store(store)) }
+        let tree = try openTree(size: checkpoint.size)
+        guard ConstantTime.equals(try tree.root(), checkpoint.root) else {
+            throw LetheError.integrity(
+                "audit log: the tiles do not reproduce the signed checkpoint of size \(checkpoint.size) (a tile was edited or replaced)")
         }
+        return tree
     }
 
-    /// The frontier of the tree `checkpoint` signs: the stored one if it reproduces the signed
-    /// root, else recomputed from the entries, which must then reproduce it.
-    private func frontier(matching checkpoint: Checkpoint?) throws -> MerkleFrontier {
-        guard let checkpoint else { return MerkleFrontier() }
-        if let bytes = try? store.get(AuditLog.frontierKey),
-           let stored = try? JSONDecoder().decode(MerkleFrontier.self, from: Data(bytes)),
-           stored.isWellFormed, stored.size == checkpoint.size,
-           let root = try? stored.root(), ConstantTime.equals(root, checkpoint.root) {
-            return stored
+    /// The tree of `size` entries as stored: in tiles, or, for a log not yet migrated, in the
+    /// layout before them.
+    private func openTree(size: Int) throws -> TiledTree {
+        let first = TileLayout.tile(level: nil, index: 0, treeSize: size)!
+        if try !store.exists(first.key), try !store.exists(TileLayout.Tile(level: nil, index: 0, width: TileLayout.width).key),
+           try store.exists(LegacyAuditLayout.entryKey(0)) {
+            return try LegacyAuditLayout.tree(size: size, store: store)
         }
-        var frontier = MerkleFrontier()
-        for index in 0..<checkpoint.size {
-            try frontier.append(try MerkleTree.leafHash(try entryBytes(index)))
+        return TiledTree(size: size, backing: .store(store))
+    }
+
+    /// After a checkpoint is published: removes the partial tiles the append's writes
+    /// superseded, and any tile past the new right edge (left by an append that crashed before
+    /// signing, or planted). None of them is part of the signed tree.
+    private func discardSuperseded(_ plan: TileAppend) throws {
+        for write in plan.writes {
+            let stale = try store.list(prefix: write.tile.partials).map(\.key).filter { $0 != write.tile.key }
+            if !stale.isEmpty { try store.delete(stale) }
         }
-        guard ConstantTime.equals(try frontier.root(), checkpoint.root) else {
-            throw LetheError.integrity(
-                "audit log: the entries do not match the signed checkpoint of size \(checkpoint.size) (an entry was edited, removed or reordered)")
+        let beyond = try tilesPast(size: plan.size)
+        if !beyond.isEmpty { try store.delete(beyond) }
+    }
+
+    /// Tiles stored past the right edge of a tree of `size` entries: wider partial tiles of its
+    /// edge, and tiles after it, on every level.
+    func tilesPast(size: Int) throws -> [ObjectKey] {
+        var found: [ObjectKey] = []
+        var level: Int? = nil
+        while true {
+            let count = size >> (TileLayout.height * (level ?? 0))
+            if let edge = TileLayout.tile(level: level, index: count / TileLayout.width, treeSize: size), !edge.isFull {
+                found += try store.list(prefix: edge.partials).map(\.key).filter { key in Int(key.name).map { $0 > edge.width } ?? true }
+            }
+            var index = (count + TileLayout.width - 1) / TileLayout.width
+            var levelFound = false
+            while true {
+                let full = TileLayout.Tile(level: level, index: index, width: TileLayout.width)
+                let partials = try store.list(prefix: full.partials).map(\.key)
+                let hasFull = try store.exists(full.key)
+                guard hasFull || !partials.isEmpty else { break }
+                found += (hasFull ? [full.key] : []) + partials
+                levelFound = true
+                index += 1
+            }
+            if count == 0 && !levelFound { break }
+            level = (level ?? -1) + 1
         }
-        return frontier
+        return found
     }
 
     // MARK: The trusted head
@@ -181,7 +230,7 @@ public final class AuditLog: @unchecked Sendable {
     }
 
     /// The newest checkpoint in the store, signature checked, or nil if there is none.
-    private func newestStoredCheckpoint(publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
+    func newestStoredCheckpoint(publicKey: Ed25519.PublicKey) throws -> Checkpoint? {
         let object: ObjectKey
         let bytes: [UInt8]
         if let latest = try? store.get(AuditLog.latestKey) {
@@ -202,17 +251,20 @@ public final class AuditLog: @unchecked Sendable {
     }
 
     /// Throws unless the tree `new` signs extends the tree `old` signs: an RFC 9162
-    /// consistency proof, computed from the stored entries (which must reproduce `new`'s
-    /// root), verifies between the two signed roots.
+    /// consistency proof, taken from the stored tiles, verifies between the two signed roots.
+    /// Where the hashes come from does not matter: no tiles make a proof verify between two
+    /// roots unless the one tree is a prefix of the other.
     private func requireConsistent(old: Checkpoint, new: Checkpoint) throws {
-        var leaves: [MerkleTree.Hash] = []
-        leaves.reserveCapacity(new.size)
-        for index in 0..<new.size { leaves.append(try MerkleTree.leafHash(try entryBytes(index))) }
-        let consistent = try old.size == 0
-            || MerkleTree.verifyConsistency(
-                oldSize: old.size, newSize: new.size, oldRoot: old.root, newRoot: new.root,
-                proof: try MerkleTree.consistencyProof(oldSize: old.size, leaves: leaves[...]))
-        guard consistent, ConstantTime.equals(try MerkleTree.root(leaves), new.root) else {
+        let consistent: Bool
+        if old.size == 0 { return }
+        do {
+            let tree = try openTree(size: new.size)
+            consistent = try MerkleTree.verifyConsistency(
+                oldSize: old.size, newSize: new.size, oldRoot: old.root, newRoot: new.root, proof: try tree.consistencyProof(from: old.size))
+        } catch let error as KindedError where error.kind == .integrity {
+            consistent = false
+        }
+        guard consistent else {
             throw LetheError.integrity(
                 "audit log: the store's checkpoint of size \(new.size) does not extend the one of size \(old.size) this host last saw (the log was rewritten)")
         }
@@ -220,44 +272,46 @@ public final class AuditLog: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// The stored bytes of entry `index`.
-    func entryBytes(_ index: Int) throws -> [UInt8] {
-        do {
-            return try store.get(AuditLog.entryKey(index))
-        } catch is ObjectNotFound {
-            throw LetheError.integrity("audit log: entry \(index) (\(AuditLog.entryKey(index))) is missing")
-        }
-    }
-
     /// Every entry the trusted checkpoint covers, each proven to be under it (the tree is
     /// recomputed and must reproduce the signed root). Decisions are taken from this.
     public func history(publicKey: Ed25519.PublicKey) throws -> AuditHistory {
         try history(under: try trustedCheckpoint(publicKey: publicKey))
     }
 
-    /// The entries `checkpoint` covers, proven under it.
+    /// The entries `checkpoint` covers, proven under it: one pass over the entry bundles, whose
+    /// hashes must reproduce the signed root and the stored hash tiles, so that proofs taken
+    /// from the tiles afterwards are proofs about these entries.
     func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
-        guard let checkpoint else {
-            return AuditHistory(checkpoint: nil, entries: [], bytes: [], leaves: [])
+        guard let checkpoint, checkpoint.size > 0 else {
+            return AuditHistory(checkpoint: checkpoint, entries: [], bytes: [], tree: TiledTree(size: 0, backing: .store(store)))
         }
+        let tree = try openTree(size: checkpoint.size)
         var entries: [AuditEntry] = []
         var bytes: [[UInt8]] = []
-        var leaves: [MerkleTree.Hash] = []
         entries.reserveCapacity(checkpoint.size)
-        for index in 0..<checkpoint.size {
-            let stored = try entryBytes(index)
-            guard let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(stored)), entry.index == index else {
-                throw LetheError.integrity("audit log: \(AuditLog.entryKey(index)) is not audit entry \(index)")
+        bytes.reserveCapacity(checkpoint.size)
+        var frontier = MerkleFrontier()
+        var tiles = TileRecomputation(tree: tree)
+        let decoder = JSONDecoder()
+        for bundle in 0..<((checkpoint.size + TileLayout.width - 1) / TileLayout.width) {
+            for stored in try tree.entries(bundle: bundle) {
+                let index = entries.count
+                guard let entry = try? decoder.decode(AuditEntry.self, from: Data(stored)), entry.index == index else {
+                    throw LetheError.integrity("audit log: entry \(index) in \(TileLayout.tile(level: nil, index: bundle, treeSize: checkpoint.size)!) is not audit entry \(index)")
+                }
+                let leaf = try MerkleTree.leafHash(stored)
+                try frontier.append(leaf)
+                if let problem = try tiles.add(leaf) { throw LetheError.integrity("audit log: \(problem)") }
+                entries.append(entry)
+                bytes.append(stored)
             }
-            entries.append(entry)
-            bytes.append(stored)
-            leaves.append(try MerkleTree.leafHash(stored))
         }
-        guard ConstantTime.equals(try MerkleTree.root(leaves), checkpoint.root) else {
+        guard ConstantTime.equals(try frontier.root(), checkpoint.root) else {
             throw LetheError.integrity(
                 "audit log: the entries do not match the signed checkpoint of size \(checkpoint.size) (an entry was edited, removed or reordered)")
         }
-        return AuditHistory(checkpoint: checkpoint, entries: entries, bytes: bytes, leaves: leaves)
+        if let problem = try tiles.finish() { throw LetheError.integrity("audit log: \(problem)") }
+        return AuditHistory(checkpoint: checkpoint, entries: entries, bytes: bytes, tree: tree)
     }
 
     // MARK: Proofs
@@ -291,40 +345,54 @@ public final class AuditLog: @unchecked Sendable {
 
     // MARK: For verification
 
-    /// Every stored entry key and checkpoint key, for `AuditVerifier`.
-    func storedObjects() throws -> (entries: [ObjectKey], checkpoints: [ObjectKey]) {
-        (try store.list(prefix: AuditLog.entriesPrefix).map(\.key), try store.list(prefix: AuditLog.checkpointsPrefix).map(\.key))
-    }
-
     func object(_ key: ObjectKey) throws -> [UInt8] {
         try store.get(key)
     }
+
+    func checkpointObjects() throws -> [ObjectKey] {
+        try store.list(prefix: AuditLog.checkpointsPrefix).map(\.key)
+    }
+
+    func legacyLeftovers() throws -> Bool {
+        try LegacyAuditLayout.isPresent(in: store).leftovers
+    }
+
+    func openTreeForVerification(size: Int) throws -> TiledTree {
+        try openTree(size: size)
+    }
 }
 
-/// The entries of the log under its trusted checkpoint, proven, with their leaf hashes.
+/// The entries of the log under its trusted checkpoint, proven, and the tiles of its tree,
+/// checked against them, for proofs.
 public struct AuditHistory: Sendable {
     public let checkpoint: Checkpoint?
     public let entries: [AuditEntry]
     /// The stored bytes of each entry (the Merkle leaves' input).
     public let bytes: [[UInt8]]
-    let leaves: [MerkleTree.Hash]
+    let tree: TiledTree
 
     public var size: Int { entries.count }
 
-    /// The inclusion proof of entry `index` in this tree.
+    /// The inclusion proof of entry `index` in this tree, from the tiles, checked against the
+    /// signed root before it is handed out.
     public func prove(index: Int) throws -> AuditLog.InclusionProof {
         guard let checkpoint, index >= 0, index < checkpoint.size else {
             throw LetheError.usage("audit log has no checkpoint covering entry \(index)")
         }
-        let path = try MerkleTree.inclusionProof(index: index, leaves: leaves[...])
+        let leaf = try MerkleTree.leafHash(bytes[index])
+        let path = try tree.inclusionProof(index: index)
+        guard try MerkleTree.verifyInclusion(leaf: leaf, index: index, size: checkpoint.size, proof: path, root: checkpoint.root) else {
+            throw LetheError.integrity("audit log: the tiles give no valid proof of entry \(index) (a tile changed since it was read)")
+        }
         return AuditLog.InclusionProof(
-            leafIndex: index, treeSize: checkpoint.size, leafHash: Data(leaves[index]).base64EncodedString(),
+            leafIndex: index, treeSize: checkpoint.size, leafHash: Data(leaf).base64EncodedString(),
             path: path.map { Data($0).base64EncodedString() }, checkpoint: checkpoint.text)
     }
 
     /// The root of the first `size` entries (for checkpoints taken earlier).
     public func root(ofFirst size: Int) throws -> MerkleTree.Hash {
-        try MerkleTree.root(leaves[0..<size])
+        guard size >= 0, size <= self.size else { throw LetheError.usage("the audit log has \(self.size) entries, not \(size)") }
+        return try tree.root(of: 0..<size)
     }
 
     /// The RFC 9162 consistency proof from the tree of the first `oldSize` entries to the tree
@@ -333,7 +401,7 @@ public struct AuditHistory: Sendable {
         guard oldSize >= 1, oldSize <= newSize, newSize <= size else {
             throw LetheError.usage("a consistency proof needs 1 ≤ OLD ≤ NEW ≤ \(size) (the log's size), not \(oldSize) and \(newSize)")
         }
-        return try MerkleTree.consistencyProof(oldSize: oldSize, leaves: leaves[0..<newSize])
+        return try MerkleTree.consistencyProof(oldSize: oldSize, newSize: newSize) { try tree.root(of: $0) }
     }
 }
 

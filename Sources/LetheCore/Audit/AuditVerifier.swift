@@ -27,40 +27,26 @@ extension AuditLog {
         public var isClean: Bool { problems.isEmpty }
     }
 
-    /// Recomputes the tree from the entries, one pass, and checks against it: every stored
-    /// checkpoint (signature, place, root), the newest checkpoint against this host's anchor,
-    /// the entries' own numbering, and every checkpoint in `external`. Nothing is assumed
-    /// from a derived file.
+    /// Recomputes the tree from the entries, one streaming pass over the entry bundles, and
+    /// checks against it: every stored hash tile, every stored checkpoint (signature, place,
+    /// root), the newest checkpoint against this host's anchor, the entries' own numbering,
+    /// and every checkpoint in `external`. Nothing is assumed from a derived file.
     public func verify(publicKey: Ed25519.PublicKey, external: [ExternalCheckpoint] = []) throws -> Verification {
         var result = Verification()
-        let (entryKeys, checkpointKeys) = try storedObjects()
-
-        // The entries, contiguous from 0.
-        var stored = 0
-        for key in entryKeys {
-            guard key == AuditLog.entryKey(stored) else {
-                result.problems.append("entry \(stored) is missing (found \(key) in its place)")
-                break
-            }
-            stored += 1
-        }
         let trusted: Checkpoint?
         do {
             trusted = try trustedCheckpoint(publicKey: publicKey)
         } catch let error as LetheError {
             result.problems.append(error.message)
-            trusted = nil
+            // Still check what the store holds, up to its own newest checkpoint.
+            trusted = try? newestStoredCheckpoint(publicKey: publicKey)
         }
         let committed = trusted?.size ?? 0
-        if stored > committed {
-            result.notes.append(
-                "\(stored - committed) entries after the newest checkpoint were never signed (an interrupted append; the next append discards them)")
-        }
 
-        // Every checkpoint, sorted by the size it covers, each compared with the root of that
-        // prefix as the sweep over the leaves reaches it.
+        // Every checkpoint, by the size it covers, each compared with the root of that prefix
+        // as the sweep over the leaves reaches it.
         var wanted: [Int: [(source: String, checkpoint: Checkpoint)]] = [:]
-        for key in checkpointKeys {
+        for key in try checkpointObjects() {
             result.checkpoints += 1
             let text = String(decoding: try object(key), as: UTF8.self)
             guard let checkpoint = try Checkpoint.verify(text, publicKey: publicKey) else {
@@ -83,9 +69,7 @@ extension AuditLog {
         }
         if let trusted { wanted[trusted.size, default: []].append(("the newest checkpoint", trusted)) }
 
-        let sweep = max(stored, wanted.keys.max() ?? 0)
         var frontier = MerkleFrontier()
-        var leaves: [MerkleTree.Hash] = []
         func check(_ size: Int) throws {
             guard let list = wanted[size] else { return }
             let root = try frontier.root()
@@ -94,37 +78,65 @@ extension AuditLog {
             }
         }
         try check(0)
-        for index in 0..<min(sweep, stored) {
-            let bytes = try object(AuditLog.entryKey(index))
-            let leaf = try MerkleTree.leafHash(bytes)
-            try frontier.append(leaf)
-            leaves.append(leaf)
-            if let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(bytes)) {
-                if entry.index != index {
-                    result.problems.append("\(AuditLog.entryKey(index)): says it is entry \(entry.index) (entries reordered)")
-                }
-            } else {
-                result.problems.append("\(AuditLog.entryKey(index)): not an audit entry")
+        let tree = try openTreeForVerification(size: committed)
+        var tiles = TileRecomputation(tree: tree)
+        var tileProblem: String?
+        let decoder = JSONDecoder()
+        var read = 0
+        sweep: for bundle in 0..<((committed + TileLayout.width - 1) / TileLayout.width) {
+            let stored: [[UInt8]]
+            do {
+                stored = try tree.entries(bundle: bundle)
+            } catch let error as LetheError where error.kind == .integrity {
+                result.problems.append(error.message.replacingOccurrences(of: "audit log: ", with: ""))
+                break sweep
             }
-            try check(index + 1)
+            for bytes in stored {
+                let index = read
+                let leaf = try MerkleTree.leafHash(bytes)
+                try frontier.append(leaf)
+                if tileProblem == nil, let problem = try tiles.add(leaf) { tileProblem = problem }
+                if let entry = try? decoder.decode(AuditEntry.self, from: Data(bytes)) {
+                    if entry.index != index {
+                        result.problems.append("entry \(index) says it is entry \(entry.index) (entries reordered)")
+                    }
+                } else {
+                    result.problems.append("entry \(index) (in entry bundle \(bundle)) is not an audit entry")
+                }
+                read += 1
+                try check(read)
+            }
         }
-        for (size, list) in wanted where size > stored {
+        if tileProblem == nil, read == committed { tileProblem = try tiles.finish() }
+        if let tileProblem { result.problems.append(tileProblem) }
+        for (size, list) in wanted where size > read {
             for (source, _) in list {
-                result.problems.append("\(source): covers \(size) entries but only \(stored) exist (entries deleted)")
+                result.problems.append("\(source): covers \(size) entries but the log holds only \(read) under its newest checkpoint (entries deleted)")
             }
         }
         // Each checkpoint extends the one before it: an RFC 9162 consistency proof between every
         // consecutive pair of signed roots, as an auditor holding only checkpoints would check.
-        let signed = wanted.filter { $0.key >= 1 && $0.key <= stored }.sorted { $0.key < $1.key }.compactMap { $0.value.first }
-        for (older, newer) in zip(signed, signed.dropFirst()) where older.checkpoint.size < newer.checkpoint.size {
-            let proof = try MerkleTree.consistencyProof(oldSize: older.checkpoint.size, leaves: leaves[0..<newer.checkpoint.size])
-            if try !MerkleTree.verifyConsistency(
-                oldSize: older.checkpoint.size, newSize: newer.checkpoint.size, oldRoot: older.checkpoint.root,
-                newRoot: newer.checkpoint.root, proof: proof) {
-                result.problems.append("\(newer.source) is not consistent with \(older.source) (the log was rewritten between them)")
+        // The tiles were just checked against the entries, so the proofs come from them.
+        if tileProblem == nil {
+            let signed = wanted.filter { $0.key >= 1 && $0.key <= read }.sorted { $0.key < $1.key }.compactMap { $0.value.first }
+            for (older, newer) in zip(signed, signed.dropFirst()) where older.checkpoint.size < newer.checkpoint.size {
+                let proof = try MerkleTree.consistencyProof(oldSize: older.checkpoint.size, newSize: newer.checkpoint.size) { try tree.root(of: $0) }
+                if try !MerkleTree.verifyConsistency(
+                    oldSize: older.checkpoint.size, newSize: newer.checkpoint.size, oldRoot: older.checkpoint.root,
+                    newRoot: newer.checkpoint.root, proof: proof) {
+                    result.problems.append("\(newer.source) is not consistent with \(older.source) (the log was rewritten between them)")
+                }
             }
         }
-        result.entries = min(stored, committed)
+        let past = try tilesPast(size: committed)
+        if !past.isEmpty {
+            result.notes.append(
+                "\(past.count) tiles past the newest checkpoint were never signed (an interrupted append; the next append discards them)")
+        }
+        if try legacyLeftovers(), !tree.isInMemory {
+            result.notes.append("objects of the log's layout before tiles remain (audit/entries/); the next append removes them")
+        }
+        result.entries = read
         return result
     }
 }

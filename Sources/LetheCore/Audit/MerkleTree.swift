@@ -31,16 +31,28 @@ public enum MerkleTree {
         try root(leaves[...])
     }
 
+    /// The root of a range of leaves, as a proof needs it: from an array of leaf hashes, or
+    /// from the log's stored tiles (`TiledTree`), which answer in O(log n) reads.
+    public typealias RangeRoot = (Range<Int>) throws -> Hash
+
     /// PATH(m, D[n]): the audit path of leaf `index` (RFC 9162 §2.1.3.1).
     public static func inclusionProof(index: Int, leaves: ArraySlice<Hash>) throws -> [Hash] {
-        precondition(index >= 0 && index < leaves.count)
-        guard leaves.count > 1 else { return [] }
-        let k = largestPowerOfTwo(below: leaves.count)
         let start = leaves.startIndex
-        if index < k {
-            return try inclusionProof(index: index, leaves: leaves[start..<(start + k)]) + [root(leaves[(start + k)...])]
+        return try inclusionProof(index: index, size: leaves.count) { try root(leaves[($0.lowerBound + start)..<($0.upperBound + start)]) }
+    }
+
+    /// PATH(m, D[n]) over a tree of `size` leaves whose subtree roots `root` supplies.
+    public static func inclusionProof(index: Int, size: Int, root: RangeRoot) throws -> [Hash] {
+        guard index >= 0, index < size else {
+            throw LetheError.usage("no inclusion proof of entry \(index) in a tree of \(size) entries")
         }
-        return try inclusionProof(index: index - k, leaves: leaves[(start + k)...]) + [root(leaves[start..<(start + k)])]
+        func path(_ m: Int, _ range: Range<Int>) throws -> [Hash] {
+            guard range.count > 1 else { return [] }
+            let split = range.lowerBound + largestPowerOfTwo(below: range.count)
+            if m < split { return try path(m, range.lowerBound..<split) + [root(split..<range.upperBound)] }
+            return try path(m, split..<range.upperBound) + [root(range.lowerBound..<split)]
+        }
+        return try path(index, 0..<size)
     }
 
     /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
@@ -74,23 +86,29 @@ public enum MerkleTree {
     /// `oldSize == leaves.count`. A proof from the empty tree is refused rather than returned
     /// empty, because no verifier (RFC 9162, Go's tlog, transparency-dev) would accept one.
     public static func consistencyProof(oldSize: Int, leaves: ArraySlice<Hash>) throws -> [Hash] {
-        guard oldSize >= 1, oldSize <= leaves.count else {
-            throw LetheError.usage("no consistency proof from tree size \(oldSize) to \(leaves.count): it needs 1 ≤ old size ≤ new size")
+        let start = leaves.startIndex
+        return try consistencyProof(oldSize: oldSize, newSize: leaves.count) {
+            try root(leaves[($0.lowerBound + start)..<($0.upperBound + start)])
         }
-        return try subproof(oldSize, leaves, oldTreeIsWhole: true)
     }
 
-    /// SUBPROOF(m, D[n], b) of RFC 9162 §2.1.4.1. `oldTreeIsWhole` is b: true while the old tree
-    /// is still the leftmost subtree of this one, whose root the verifier already holds.
-    private static func subproof(_ m: Int, _ leaves: ArraySlice<Hash>, oldTreeIsWhole: Bool) throws -> [Hash] {
-        if m == leaves.count { return oldTreeIsWhole ? [] : [try root(leaves)] }
-        let k = largestPowerOfTwo(below: leaves.count)
-        let left = leaves[leaves.startIndex..<(leaves.startIndex + k)]
-        let right = leaves[(leaves.startIndex + k)...]
-        if m <= k {
-            return try subproof(m, left, oldTreeIsWhole: oldTreeIsWhole) + [root(right)]
+    /// PROOF(m, D[n]) over a tree of `newSize` leaves whose subtree roots `root` supplies.
+    public static func consistencyProof(oldSize: Int, newSize: Int, root: RangeRoot) throws -> [Hash] {
+        guard oldSize >= 1, oldSize <= newSize else {
+            throw LetheError.usage("no consistency proof from tree size \(oldSize) to \(newSize): it needs 1 ≤ old size ≤ new size")
         }
-        return try subproof(m - k, right, oldTreeIsWhole: false) + [root(left)]
+        // SUBPROOF(m, D[n], b); `oldTreeIsWhole` is b: true while the old tree is still the
+        // leftmost subtree of this one, whose root the verifier already holds.
+        func subproof(_ m: Int, _ range: Range<Int>, oldTreeIsWhole: Bool) throws -> [Hash] {
+            if m == range.count { return oldTreeIsWhole ? [] : [try root(range)] }
+            let k = largestPowerOfTwo(below: range.count)
+            let split = range.lowerBound + k
+            if m <= k {
+                return try subproof(m, range.lowerBound..<split, oldTreeIsWhole: oldTreeIsWhole) + [root(split..<range.upperBound)]
+            }
+            return try subproof(m - k, split..<range.upperBound, oldTreeIsWhole: false) + [root(range.lowerBound..<split)]
+        }
+        return try subproof(oldSize, 0..<newSize, oldTreeIsWhole: true)
     }
 
     /// Verifies a consistency proof (RFC 9162 §2.1.4.2). Total over hostile input: negative
@@ -148,6 +166,13 @@ public struct MerkleFrontier: Codable, Equatable, Sendable {
     public private(set) var hashes: [MerkleTree.Hash] = []
 
     public init() {}
+
+    /// The frontier of a tree of `size` leaves from its perfect subtrees' roots, left to right.
+    init?(size: Int, hashes: [MerkleTree.Hash]) {
+        self.size = size
+        self.hashes = hashes
+        guard isWellFormed else { return nil }
+    }
 
     public mutating func append(_ leaf: MerkleTree.Hash) throws {
         hashes.append(leaf)
