@@ -13,6 +13,14 @@
 // The signing key comes from a fixed public seed so that the output is reproducible; it signs
 // nothing but this fixture.
 //
+// tiles reads a Lethe audit log as static files, as an auditor would: AUDIT-DIR is the store's
+// audit/ folder (checkpoint, checkpoints/, tile/). The checkpoint is opened with note.Open; the
+// hash tiles are read through tlog.TileHashReader, which checks every tile it reads against
+// the signed tree; tlog.TreeHash must give the signed root; every entry of every bundle must
+// hash (tlog.RecordHash) to its stored leaf and have an inclusion proof (tlog.ProveRecord,
+// tlog.CheckRecord); and every archived checkpoint must be consistent with the newest
+// (tlog.ProveTree, tlog.CheckTree).
+//
 // verify reads what Lethe wrote into DIR: checkpoint.txt (a signed note, byte for byte as Lethe
 // stores it), verifier-key.txt (name+hash+base64(0x01 || public key)) and tree.json (the same
 // schema as generate's output: entries and proofs). It checks them with note.NewVerifier,
@@ -79,8 +87,14 @@ func main() {
 			fail(err)
 		}
 		fmt.Println("ok: note signature, tree root, inclusion and consistency proofs verify")
+	case len(os.Args) == 4 && os.Args[1] == "tiles":
+		summary, err := tiles(os.Args[2], os.Args[3])
+		if err != nil {
+			fail(err)
+		}
+		fmt.Println("ok:", summary)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: tlog generate > FIXTURE.json | tlog verify DIR")
+		fmt.Fprintln(os.Stderr, "usage: tlog generate > FIXTURE.json | tlog verify DIR | tlog tiles AUDIT-DIR VERIFIER-KEY-FILE")
 		os.Exit(2)
 	}
 }
@@ -347,4 +361,119 @@ func parseCheckpoint(text, keyName string) (int64, tlog.Hash, error) {
 		return 0, tlog.Hash{}, fmt.Errorf("checkpoint root %q: %v", lines[2], err)
 	}
 	return size, root, nil
+}
+
+// c2spTiles reads C2SP tlog-tiles from a folder: tlog's Tile.Path is "tile/8/L/N[.p/W]", and
+// C2SP drops the height ("tile/L/N[.p/W]").
+type c2spTiles struct{ dir string }
+
+func (c2spTiles) Height() int { return 8 }
+
+func (c c2spTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		data, err := os.ReadFile(filepath.Join(c.dir, strings.Replace(t.Path(), "tile/8/", "tile/", 1)))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+func (c2spTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
+func openCheckpoint(path string, verifier note.Verifier) (int64, tlog.Hash, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return 0, tlog.Hash{}, err
+	}
+	opened, err := note.Open(text, note.VerifierList(verifier))
+	if err != nil {
+		return 0, tlog.Hash{}, fmt.Errorf("%s: %v", path, err)
+	}
+	return parseCheckpoint(opened.Text, verifier.Name())
+}
+
+func tiles(dir, vkeyPath string) (string, error) {
+	vkey, err := os.ReadFile(vkeyPath)
+	if err != nil {
+		return "", err
+	}
+	verifier, err := note.NewVerifier(strings.TrimSuffix(string(vkey), "\n"))
+	if err != nil {
+		return "", fmt.Errorf("verifier key: %v", err)
+	}
+	size, root, err := openCheckpoint(filepath.Join(dir, "checkpoint"), verifier)
+	if err != nil {
+		return "", err
+	}
+	reader := tlog.TileHashReader(tlog.Tree{N: size, Hash: root}, c2spTiles{dir})
+	if got, err := tlog.TreeHash(size, reader); err != nil || got != root {
+		return "", fmt.Errorf("the tiles do not give the signed root of %d entries: %v", size, err)
+	}
+	entries := int64(0)
+	for bundle := int64(0); bundle*256 < size; bundle++ {
+		width := size - bundle*256
+		if width > 256 {
+			width = 256
+		}
+		// A bundle has the name of the level-0 tile it hashes, under tile/entries/.
+		name := tlog.Tile{H: 8, L: 0, N: bundle, W: int(width)}.Path()
+		path := filepath.Join(dir, strings.Replace(name, "tile/8/0/", "tile/entries/", 1))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		for len(data) > 0 {
+			if len(data) < 2 {
+				return "", fmt.Errorf("%s: not a sequence of length-prefixed entries", path)
+			}
+			length := int(data[0])<<8 | int(data[1])
+			if len(data) < 2+length {
+				return "", fmt.Errorf("%s: an entry runs past the end of the bundle", path)
+			}
+			entry := data[2 : 2+length]
+			data = data[2+length:]
+			stored, err := reader.ReadHashes([]int64{tlog.StoredHashIndex(0, entries)})
+			if err != nil {
+				return "", err
+			}
+			if tlog.RecordHash(entry) != stored[0] {
+				return "", fmt.Errorf("entry %d in %s does not hash to its leaf in the tiles", entries, path)
+			}
+			proof, err := tlog.ProveRecord(size, entries, reader)
+			if err != nil {
+				return "", err
+			}
+			if err := tlog.CheckRecord(proof, size, root, entries, tlog.RecordHash(entry)); err != nil {
+				return "", fmt.Errorf("entry %d: %v", entries, err)
+			}
+			entries++
+		}
+	}
+	if entries != size {
+		return "", fmt.Errorf("the bundles hold %d entries, the checkpoint covers %d", entries, size)
+	}
+	archived, err := filepath.Glob(filepath.Join(dir, "checkpoints", "*"))
+	if err != nil {
+		return "", err
+	}
+	for _, path := range archived {
+		old, oldRoot, err := openCheckpoint(path, verifier)
+		if err != nil {
+			return "", err
+		}
+		if old < 1 || old > size {
+			return "", fmt.Errorf("%s: size %d outside 1...%d", path, old, size)
+		}
+		proof, err := tlog.ProveTree(size, old, reader)
+		if err != nil {
+			return "", err
+		}
+		if err := tlog.CheckTree(proof, size, root, old, oldRoot); err != nil {
+			return "", fmt.Errorf("%s is not consistent with the newest checkpoint: %v", path, err)
+		}
+	}
+	return fmt.Sprintf("%d entries in tiles, %d archived checkpoints consistent with the newest", entries, len(archived)), nil
 }
