@@ -222,18 +222,20 @@ import Testing
 
     @Test func editedAuditEntryIsDetected() throws {
         let home = try prepared()
-        let entries = home.objects("audit/entries")
-        let path = "\(home.store)/\(entries[2])"
-        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "e2e-tester", with: "someone-else")
-        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        let bundle = try #require(home.objects("audit/tile/entries").first)
+        let path = "\(home.store)/\(bundle)"
+        // The same length, so that the bundle still parses: only the tree can tell.
+        let edited = try String(contentsOfFile: path, encoding: .isoLatin1).replacingOccurrences(of: "e2e-tester", with: "e2e-hacker")
+        try edited.write(toFile: path, atomically: true, encoding: .isoLatin1)
         let run = home.lethe("audit", "verify")
-        #expect(run.status == 3 && run.stdout.contains("does not match"))
+        #expect(run.status == 3 && run.stdout.contains("does not match"), "\(run.output)")
     }
 
     @Test func deletedAuditEntryIsDetected() throws {
         let home = try prepared()
-        let entries = home.objects("audit/entries")
-        try FileManager.default.removeItem(atPath: "\(home.store)/\(entries[1])")
-        #expect(home.lethe("audit", "verify").status == 3)
+        let bundle = try #require(home.objects("audit/tile/entries").first)
+        try FileManager.default.removeItem(atPath: "\(home.store)/\(bundle)")
+        let run = home.lethe("audit", "verify")
+        #expect(run.status == 3 && run.stdout.contains("missing"), "\(run.output)")
     }
 }

@@ -77,14 +77,16 @@ struct TamperKind: Sendable {
         case (3, "store") where parts[1] == "reports":
             let kind = "report ." + ((base as NSString).pathExtension)
             return TamperKind(name: kind, tenant: nil, request: nil, adversary: .S, probes: [.reportVerify, .auditVerify], names: named + ["report", "rpt-"])
-        case (4, "store") where parts[1] == "audit" && parts[2] == "entries":
-            var kind = TamperKind(name: "audit entry", tenant: nil, request: nil, adversary: .S, probes: audit, complete: true, names: named + ["audit"])
+        case (_, "store") where parts.count >= 5 && parts[1] == "audit" && parts[2] == "tile":
+            // Entry bundles and hash tiles: changing or losing one changes or loses committed entries.
+            let name = parts[3] == "entries" ? "audit entry bundle" : "audit hash tile"
+            var kind = TamperKind(name: name, tenant: nil, request: nil, adversary: .S, probes: audit, complete: true, names: named + ["audit"])
             kind.isAuditEntry = true
             return kind
         case (4, "store") where parts[1] == "audit" && parts[2] == "checkpoints":
             return TamperKind(name: "audit checkpoints/N", tenant: nil, request: nil, adversary: .S, probes: audit, complete: true, names: named + ["audit"])
         case (3, "store") where parts[1] == "audit":
-            let kind = base == "checkpoint" ? "audit/checkpoint" : base == "frontier.json" ? "audit/frontier.json" : "audit ?"
+            let kind = base == "checkpoint" ? "audit/checkpoint" : "audit ?"
             return TamperKind(name: kind, tenant: nil, request: nil, adversary: .S, probes: audit, complete: true, names: named + ["audit"])
         case (_, "store") where parts.count >= 4 && parts[1] == "leases":
             // Leases coordinate workers; they decide nothing about trust.
@@ -202,7 +204,57 @@ enum Mutate {
         }
     }
 
+    /// Rewrites entry bundle `path` with its entries changed by `change`, lengths re-encoded,
+    /// under the same name: an edit only the Merkle tree can tell.
+    static func bundle(_ path: String, _ change: @escaping @Sendable (inout [[UInt8]]) throws -> Void) -> @Sendable (TamperSandbox) throws -> Void {
+        { box in
+            var entries = AuditBundle.decode(readBytes("\(box.home)/\(path)"))
+            try change(&entries)
+            try writeBytes("\(box.home)/\(path)", AuditBundle.encode(entries))
+        }
+    }
+
     static func all(_ steps: (@Sendable (TamperSandbox) throws -> Void)...) -> @Sendable (TamperSandbox) throws -> Void {
         { box in for step in steps { try step(box) } }
+    }
+}
+
+/// C2SP tlog-tiles entry bundles, as the tamper cases read and write them.
+enum AuditBundle {
+    static func decode(_ bytes: [UInt8]) -> [[UInt8]] {
+        var entries: [[UInt8]] = []
+        var offset = 0
+        while offset + 2 <= bytes.count {
+            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            guard offset + 2 + length <= bytes.count else { break }
+            entries.append(Array(bytes[(offset + 2)..<(offset + 2 + length)]))
+            offset += 2 + length
+        }
+        return entries
+    }
+
+    static func encode(_ entries: [[UInt8]]) -> [UInt8] {
+        entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xff)] + $0 }
+    }
+
+    /// `x001/x234/067` for 1234067.
+    static func path(_ index: Int) -> String {
+        var groups: [String] = []
+        var rest = index
+        repeat {
+            groups.insert(String(format: "%03d", rest % 1000), at: 0)
+            rest /= 1000
+        } while rest > 0
+        return groups.enumerated().map { $0.offset < groups.count - 1 ? "x" + $0.element : $0.element }.joined(separator: "/")
+    }
+
+    /// The bundle (`level` nil) or hash tile of level `level` holding node `index` of its level
+    /// in a tree of `size` entries.
+    static func tile(level: Int?, holding index: Int, size: Int) -> String {
+        let nodes = size >> (8 * (level ?? 0))
+        let tile = index / 256
+        let width = min(256, nodes - tile * 256)
+        let base = "store/audit/tile/\(level.map(String.init) ?? "entries")/\(path(tile))"
+        return width == 256 ? base : "\(base).p/\(width)"
     }
 }

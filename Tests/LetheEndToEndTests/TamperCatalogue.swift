@@ -38,7 +38,6 @@ enum TamperCatalogue {
         }
         func request(_ id: String, _ file: String) -> String { "store/destruction/\(id)/\(file)" }
         let (pending, approved, cancelled, completed) = (golden.pending, golden.approved, golden.cancelled, golden.completed)
-        let entries = files.filter { $0.hasPrefix("store/audit/entries/") }
         let checkpoints = files.filter { $0.hasPrefix("store/audit/checkpoints/") }
         let umbrellaPack = try first("store/tenants/umbrella/data/")
         let umbrellaSnapshot = try first("store/tenants/umbrella/snapshots/")
@@ -48,7 +47,9 @@ enum TamperCatalogue {
         let v1 = "store/authorizers/version-000001.json"
         let v2 = "store/authorizers/version-000002.json"
         @Sendable func padded(_ n: Int) -> String { String(repeating: "0", count: 20 - String(n).count) + String(n) }
-        let committed = entries.count
+        let committed = try golden.auditSize()
+        @Sendable func bundle(_ index: Int) -> String { AuditBundle.tile(level: nil, holding: index, size: committed) }
+        @Sendable func hashTile(_ index: Int) -> String { AuditBundle.tile(level: 0, holding: index, size: committed) }
         let carl = try fingerprint("\(golden.root)/carl.pub.pem")
 
         var list: [TamperCase] = []
@@ -109,9 +110,23 @@ enum TamperCatalogue {
         add("\(report).html", "edit: the rendering names another tenant", Mutate.replaceText("\(report).html", "initech", "umbrella"))
 
         // The audit log.
-        add(entries[3], "edit: actor", losesAudit: true, Mutate.replaceText(entries[3], "e2e-tester", "someone-else"))
-        add(entries[5], "swap with the next entry", losesAudit: true, Mutate.swap(entries[5], entries[6]))
-        add("store/audit/entries/\(padded(committed))", "plant an approval by carl of the pending request past the checkpoint", { box in
+        add(bundle(3), "edit: actor of entry 3 (lengths re-encoded)", losesAudit: true, Mutate.bundle(bundle(3)) { entries in
+            entries[3] = Array(String(decoding: entries[3], as: UTF8.self).replacingOccurrences(of: "e2e-tester", with: "someone-else").utf8)
+        })
+        add(bundle(5), "swap entries 5 and 6", losesAudit: true, Mutate.bundle(bundle(5)) { entries in entries.swapAt(5, 6) })
+        add(bundle(3), "edit entry 3 and its hash in the tile to match", losesAudit: true, Mutate.all(
+            Mutate.bundle(bundle(3)) { entries in
+                entries[3] = Array(String(decoding: entries[3], as: UTF8.self).replacingOccurrences(of: "e2e-tester", with: "e2e-hacker").utf8)
+            },
+            { box in
+                let entries = AuditBundle.decode(readBytes("\(box.home)/\(bundle(3))"))
+                var tile = readBytes("\(box.home)/\(hashTile(3))")
+                let leaf = try SHA256.hash([0] + entries[3])
+                tile.replaceSubrange((3 * 32)..<(4 * 32), with: leaf)
+                try writeBytes("\(box.home)/\(hashTile(3))", tile)
+            }))
+        let past = AuditBundle.tile(level: nil, holding: committed, size: committed + 1)
+        add(past, "plant an approval by carl of the pending request past the checkpoint", { box in
             let fake: [String: Any] = [
                 "actor": "e2e-tester", "index": committed, "operation": "destroy.approve", "tenant": "acme", "time": "2026-03-05T14:00:00Z",
                 "details": [
@@ -119,18 +134,34 @@ enum TamperCatalogue {
                     "registryVersion": "1", "request": pending, "sequence": "3", "status": "approved", "executableAfter": "2026-03-06T14:00:00Z",
                 ],
             ]
-            try JSONSerialization.data(withJSONObject: fake, options: [.sortedKeys, .withoutEscapingSlashes])
-                .write(to: URL(fileURLWithPath: "\(box.home)/store/audit/entries/\(padded(committed))"))
+            let entry = Array(try JSONSerialization.data(withJSONObject: fake, options: [.sortedKeys, .withoutEscapingSlashes]))
+            // The wider bundle and tile a real append would have written before signing.
+            let earlier = committed % 256 == 0 ? [] : AuditBundle.decode(readBytes("\(box.home)/\(bundle(committed - 1))"))
+            let tile = committed % 256 == 0 ? [] : readBytes("\(box.home)/\(hashTile(committed - 1))")
+            let wider = "\(box.home)/\(past)"
+            try FileManager.default.createDirectory(atPath: (wider as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try writeBytes(wider, AuditBundle.encode(earlier + [entry]))
+            let widerTile = "\(box.home)/\(AuditBundle.tile(level: 0, holding: committed, size: committed + 1))"
+            try FileManager.default.createDirectory(atPath: (widerTile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try writeBytes(widerTile, tile + (try SHA256.hash([0] + entry)))
         })
-        add(entries[committed - 1], "truncate: drop the newest entry and its checkpoints", losesAudit: true, Mutate.all(
-            Mutate.delete(entries[committed - 1]), Mutate.delete("store/audit/checkpoints/\(padded(committed))"),
-            Mutate.copy("store/audit/checkpoints/\(padded(committed - 1))", to: "store/audit/checkpoint")))
+        let shorter = AuditBundle.tile(level: nil, holding: committed - 2, size: committed - 1)
+        add(bundle(committed - 1), "truncate: drop the newest entry, its tiles and its checkpoint", losesAudit: true, { box in
+            let entries = AuditBundle.decode(readBytes("\(box.home)/\(bundle(committed - 1))"))
+            let tile = readBytes("\(box.home)/\(hashTile(committed - 1))")
+            try Mutate.delete(bundle(committed - 1))(box)
+            try Mutate.delete(hashTile(committed - 1))(box)
+            let shorterTile = AuditBundle.tile(level: 0, holding: committed - 2, size: committed - 1)
+            for (path, bytes) in [(shorter, AuditBundle.encode(Array(entries.dropLast()))), (shorterTile, Array(tile.dropLast(32)))] {
+                try FileManager.default.createDirectory(atPath: ("\(box.home)/\(path)" as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try writeBytes("\(box.home)/\(path)", bytes)
+            }
+            try Mutate.delete("store/audit/checkpoints/\(padded(committed))")(box)
+            try Mutate.copy("store/audit/checkpoints/\(padded(committed - 1))", to: "store/audit/checkpoint")(box)
+        })
         add("store/audit", "roll back the whole log", names: ["audit log"], losesAudit: true, Mutate.rollBack("store/audit"))
         add("store/audit/checkpoint", "replace with an older checkpoint", Mutate.copy(checkpoints[checkpoints.count - 3], to: "store/audit/checkpoint"))
         add(checkpoints[4], "duplicate under another size", Mutate.copy(checkpoints[4], to: "store/audit/checkpoints/\(padded(committed + 5))"))
-        add("store/audit/frontier.json", "edit: the frontier of an empty tree", { box in
-            try Data("{\"hashes\":[],\"size\":\(committed)}".utf8).write(to: URL(fileURLWithPath: "\(box.home)/store/audit/frontier.json"))
-        })
 
         // Tenant repositories.
         add(umbrellaPack, "move to acme's place", Mutate.move(umbrellaPack, to: umbrellaPack.replacingOccurrences(of: "/umbrella/", with: "/acme/")))

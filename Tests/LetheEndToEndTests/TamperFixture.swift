@@ -157,6 +157,14 @@ final class TamperGolden: @unchecked Sendable {
         TamperGolden.files(in: directory ?? home)
     }
 
+    /// The size of the golden log: the second line of its newest checkpoint.
+    func auditSize() throws -> Int {
+        let text = String(decoding: readBytes("\(home)/store/audit/checkpoint"), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        guard lines.count > 1, let size = Int(lines[1]) else { throw E2EError("the golden home's audit/checkpoint has no size") }
+        return size
+    }
+
     static func files(in base: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
         var found: [String] = []

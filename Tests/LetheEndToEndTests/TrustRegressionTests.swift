@@ -26,7 +26,7 @@ import Testing
         try home.addTenant("acme")
         #expect(home.lethe("backup", "acme").status == 0)
         let snapshots = home.objects("tenants/acme/snapshots")
-        let entries = home.objects("audit/entries")
+        let entries = home.objects("audit/tile")
         try FileManager.default.moveItem(atPath: "\(home.keys)/signing-key.pem", toPath: "\(home.root)/signing-key.pem")
         let backup = home.lethe("backup", "acme")
         #expect(backup.status != 0 && backup.stderr.contains("signing-key.pem"), "\(backup.output)")
@@ -34,7 +34,7 @@ import Testing
         let restore = home.lethe("restore", "acme", "--target", "\(home.root)/out")
         #expect(restore.status != 0 && restore.stderr.contains("signing-key.pem"), "\(restore.output)")
         #expect(!FileManager.default.fileExists(atPath: "\(home.root)/out/docs"), "no data left before its audit entry")
-        #expect(home.objects("audit/entries") == entries)
+        #expect(!entries.isEmpty && home.objects("audit/tile") == entries, "nothing was logged")
         try FileManager.default.moveItem(atPath: "\(home.root)/signing-key.pem", toPath: "\(home.keys)/signing-key.pem")
         #expect(home.lethe("audit", "verify").status == 0)
     }

@@ -146,7 +146,7 @@ public final class AuditLog: @unchecked Sendable {
     /// The tree of `size` entries as stored: in tiles, or, for a log not yet migrated, in the
     /// layout before them.
     private func openTree(size: Int) throws -> TiledTree {
-        let first = TileLayout.tile(level: nil, index: 0, treeSize: size)!
+        guard let first = TileLayout.tile(level: nil, index: 0, treeSize: size) else { return TiledTree(size: 0, backing: .store(store)) }
         if try !store.exists(first.key), try !store.exists(TileLayout.Tile(level: nil, index: 0, width: TileLayout.width).key),
            try store.exists(LegacyAuditLayout.entryKey(0)) {
             return try LegacyAuditLayout.tree(size: size, store: store)

@@ -91,6 +91,7 @@ extension AuditLog {
                 result.problems.append(error.message.replacingOccurrences(of: "audit log: ", with: ""))
                 break sweep
             }
+            let object = TileLayout.tile(level: nil, index: bundle, treeSize: committed)!.key
             for bytes in stored {
                 let index = read
                 let leaf = try MerkleTree.leafHash(bytes)
@@ -98,10 +99,10 @@ extension AuditLog {
                 if tileProblem == nil, let problem = try tiles.add(leaf) { tileProblem = problem }
                 if let entry = try? decoder.decode(AuditEntry.self, from: Data(bytes)) {
                     if entry.index != index {
-                        result.problems.append("entry \(index) says it is entry \(entry.index) (entries reordered)")
+                        result.problems.append("\(object): entry \(index) says it is entry \(entry.index) (entries reordered)")
                     }
                 } else {
-                    result.problems.append("entry \(index) (in entry bundle \(bundle)) is not an audit entry")
+                    result.problems.append("\(object): entry \(index) is not an audit entry")
                 }
                 read += 1
                 try check(read)
