@@ -19,6 +19,9 @@ public final class Installation: @unchecked Sendable {
     private var openedKeystore: Keystore?
     private var openedCatalog: Catalog?
     private var lastHistory: AuditHistory?
+    /// Audit events noted inside `batchingAudit`, waiting for the run's next append.
+    private var pendingAudit: [AuditLog.Event] = []
+    private var auditBatches = 0
 
     public init(home: Home, clock: Clock = SystemClock(), environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.home = home
@@ -47,6 +50,47 @@ public final class Installation: @unchecked Sendable {
         get { lock.withLock { lastHistory } }
         set { lock.withLock { lastHistory = newValue } }
     }
+
+    /// Runs `body` with `AuditTrail.note` holding events for one append, made at the end (or
+    /// earlier by `flush` or `record`). If `body` throws, what it noted is still appended: the
+    /// work it logs was done.
+    public func batchingAudit<T>(_ body: () throws -> T) throws -> T {
+        lock.withLock { auditBatches += 1 }
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            lock.withLock { auditBatches -= 1 }
+            try? AuditTrail(self).flush()
+            throw error
+        }
+        lock.withLock { auditBatches -= 1 }
+        try AuditTrail(self).flush()
+        return result
+    }
+
+    /// Holds `events` if a batch is open; false if none is.
+    func deferPendingAudit(_ events: [AuditLog.Event]) -> Bool {
+        lock.withLock {
+            guard auditBatches > 0 else { return false }
+            pendingAudit += events
+            return true
+        }
+    }
+
+    func takePendingAudit() -> [AuditLog.Event] {
+        lock.withLock {
+            defer { pendingAudit = [] }
+            return pendingAudit
+        }
+    }
+
+    /// Puts back events an append failed to write, ahead of any noted since.
+    func restorePendingAudit(_ events: [AuditLog.Event]) {
+        lock.withLock { pendingAudit = events + pendingAudit }
+    }
+
+    var hasPendingAudit: Bool { lock.withLock { !pendingAudit.isEmpty } }
 
     public func keystore() throws -> Keystore {
         try lock.withLock {

@@ -1,6 +1,7 @@
 import Foundation
 import LetheCrypto
 import LetheStore
+import Synchronization
 
 /// The tenants' DEKs, wrapped under the current KEK epoch, and the ratchet that makes
 /// crypto-shredding survive copies of the keystore.
@@ -26,6 +27,8 @@ public final class Keystore: Sendable {
     /// Called between the ratchet's steps with the step's name; tests make it throw to
     /// simulate a crash there. Production passes `FaultPoint.reach`.
     private let faultHook: @Sendable (String) throws -> Void
+    /// The file `read` verified last, and which file it was.
+    private let verified = Mutex<(identity: KeyDirectory.FileIdentity, file: KeystoreFile)?>(nil)
 
     static let fileName = "keystore.json"
     static let lockName = "keystore.lock"
@@ -190,12 +193,22 @@ public final class Keystore: Sendable {
     }
 
     /// The keystore file, verified: v2, canonical, every field valid, MAC correct.
+    ///
+    /// The file verified last is kept with its identity and reused while the key directory
+    /// still holds that same file: every tenant's repository opens through here, and parsing
+    /// and authenticating a keystore of 10,000 tenants for each of them made a night
+    /// quadratic. The directory and file checks are still made on every call, and any write
+    /// (a rename, here or by another process) changes the identity.
     private func read() throws -> KeystoreFile {
-        let stored = try readStored()
+        let known = verified.withLock { $0 }
+        let (bytes, identity) = try KeyDirectory(directory).read(Self.fileName, limit: 64 << 20, unlessStill: known?.identity)
+        guard let bytes else { return known!.file }
+        let stored = try KeystoreFile.decode(bytes, path: path)
         guard stored.format == .v2 else {
             throw KeyError.keystoreDamaged(path: path, reason: "it is a v1 keystore that appeared after it was opened")
         }
         try verify(stored, covering: stored.file.authenticatedBytes)
+        verified.withLock { $0 = (identity, stored.file) }
         return stored.file
     }
 
@@ -218,6 +231,7 @@ public final class Keystore: Sendable {
     }
 
     private func write(_ file: KeystoreFile) throws {
+        verified.withLock { $0 = nil }
         let bytes = file.encoded(mac: try provider.authenticate(file.authenticatedBytes, epoch: file.epoch))
         try bytes.withUnsafeBytes { try KeyDirectory(directory).write($0, to: Self.fileName) }
     }

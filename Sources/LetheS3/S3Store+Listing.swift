@@ -64,6 +64,28 @@ extension S3Store {
     /// itself or of keys below it. Abort is safe to repeat: an upload already gone answers 404
     /// NoSuchUpload, which counts as done.
     public func discardIncompleteWrites(prefix: ObjectKey) throws {
+        try eachIncompleteWrite(prefix: prefix) { upload in
+            let abort = S3Request(operation: "AbortMultipartUpload", method: "DELETE", key: upload.key,
+                                  query: [("uploadId", upload.uploadID)])
+            let answer = try client.perform(abort)
+            let gone = answer.status == 404 && S3Responses.ErrorDocument.parse(answer.body)?.code == "NoSuchUpload"
+            guard (200...299).contains(answer.status) || gone else { throw client.failure(abort, answer) }
+            return true
+        }
+    }
+
+    public func hasIncompleteWrites(prefix: ObjectKey) throws -> Bool {
+        var found = false
+        try eachIncompleteWrite(prefix: prefix) { _ in
+            found = true
+            return false
+        }
+        return found
+    }
+
+    /// Calls `body` with each multipart upload of the key `prefix` or of keys below it, while it
+    /// returns true.
+    private func eachIncompleteWrite(prefix: ObjectKey, _ body: ((key: String, uploadID: String)) throws -> Bool) throws {
         let base = s3Key(prefix)
         var marker: (key: String, uploadID: String)?
         repeat {
@@ -73,11 +95,7 @@ extension S3Store {
             let response = try client.performExpectingSuccess(request)
             let page = try client.decode(request, response, S3Responses.ListUploadsPage.parse)
             for upload in page.uploads where upload.key == base || upload.key.hasPrefix(base + "/") {
-                let abort = S3Request(operation: "AbortMultipartUpload", method: "DELETE", key: upload.key,
-                                      query: [("uploadId", upload.uploadID)])
-                let answer = try client.perform(abort)
-                let gone = answer.status == 404 && S3Responses.ErrorDocument.parse(answer.body)?.code == "NoSuchUpload"
-                guard (200...299).contains(answer.status) || gone else { throw client.failure(abort, answer) }
+                guard try body((upload.key, upload.uploadID)) else { return }
             }
             marker = page.next
         } while marker != nil

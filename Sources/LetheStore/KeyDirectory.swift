@@ -104,6 +104,40 @@ public final class KeyDirectory {
         return bytes
     }
 
+    /// Which file a name held when it was read, as far as `fstat` tells: another file put in
+    /// its place (a rename, as every write here makes), or the same one written again, differs.
+    public struct FileIdentity: Equatable, Sendable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int64
+        let modified: (Int, Int)
+        let changed: (Int, Int)
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            modified = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+            changed = (info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
+        }
+
+        public static func == (a: FileIdentity, b: FileIdentity) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size && a.modified == b.modified && a.changed == b.changed
+        }
+    }
+
+    /// As `read`, with the same checks on the open descriptor, but the bytes are read only if
+    /// the file is not the one `known` identifies: for a caller that keeps what it verified.
+    public func read(_ name: String, limit: Int, unlessStill known: FileIdentity?) throws -> (bytes: [UInt8]?, identity: FileIdentity) {
+        let (file, size) = try openPrivate(name, limit: limit)
+        let identity = FileIdentity(try file.status())
+        if let known, known == identity { return (nil, identity) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let count = try bytes.withUnsafeMutableBytes { try file.readFully(into: $0) }
+        if count < size { bytes.removeSubrange(count...) }
+        return (bytes, identity)
+    }
+
     /// As `read`, but straight into wiped memory: for secrets (a KEK, a private key).
     public func readSecret(_ name: String, limit: Int) throws -> SecureBytes {
         let (file, size) = try openPrivate(name, limit: limit)

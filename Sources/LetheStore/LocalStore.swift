@@ -179,10 +179,19 @@ public struct LocalStore: ObjectStore {
     /// continue the prefix with `@` (the key ends there) or `#` (a `/`), never with another
     /// key character.
     public func discardIncompleteWrites(prefix: ObjectKey) throws {
-        let start = stagingPrefix(prefix)
-        for name in try FileSystem.listDirectory(stagingDirectory)
-        where name.hasPrefix(start + LocalStore.stagingSeparator) || name.hasPrefix(start + "#") {
+        for name in try incompleteWrites(prefix: prefix) {
             try FileSystem.removeFile("\(stagingDirectory)/\(name)")
+        }
+    }
+
+    public func hasIncompleteWrites(prefix: ObjectKey) throws -> Bool {
+        try !incompleteWrites(prefix: prefix).isEmpty
+    }
+
+    private func incompleteWrites(prefix: ObjectKey) throws -> [String] {
+        let start = stagingPrefix(prefix)
+        return try FileSystem.listDirectory(stagingDirectory).filter { name in
+            name.hasPrefix(start + LocalStore.stagingSeparator) || name.hasPrefix(start + "#")
         }
     }
 }

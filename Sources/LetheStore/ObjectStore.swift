@@ -40,6 +40,10 @@ public protocol ObjectStore: Sendable {
     /// mid-`put`), which are invisible to `get` and `list` but still hold bytes.
     func discardIncompleteWrites(prefix: ObjectKey) throws
 
+    /// True if `discardIncompleteWrites(prefix:)` would find anything: lets a prune with
+    /// nothing to do write nothing.
+    func hasIncompleteWrites(prefix: ObjectKey) throws -> Bool
+
     /// Stores `bytes` under `key` only if no object is there, atomically: of two creators,
     /// exactly one succeeds (S3: `If-None-Match: *`). Returns false when an object exists.
     /// Leases between workers rest on this.

@@ -67,11 +67,15 @@ public final class AuditLog: @unchecked Sendable {
         public let operation: String
         public let tenant: String?
         public let details: [String: String]
+        /// When it happened, if not at the append (an event held in a batch until the run's
+        /// append keeps the time it was noted).
+        public var time: String?
 
-        public init(_ operation: String, tenant: String?, details: [String: String] = [:]) {
+        public init(_ operation: String, tenant: String?, details: [String: String] = [:], time: String? = nil) {
             self.operation = operation
             self.tenant = tenant
             self.details = details
+            self.time = time
         }
     }
 
@@ -107,7 +111,7 @@ public final class AuditLog: @unchecked Sendable {
         var leaves: [[UInt8]] = []
         for event in events {
             let entry = AuditEntry(
-                index: tree.size + appended.count, time: time, actor: actor, operation: event.operation, tenant: event.tenant,
+                index: tree.size + appended.count, time: event.time ?? time, actor: actor, operation: event.operation, tenant: event.tenant,
                 details: event.details)
             let bytes = try entry.canonicalBytes()
             guard bytes.count <= EntryBundle.maximumEntryBytes else {
@@ -406,6 +410,13 @@ public struct AuditHistory: Sendable {
 }
 
 /// The one way commands record what they did: appends to the audit log, signed.
+///
+/// `record` appends at once and returns the entry and the checkpoint over it: for what a
+/// report or a decision embeds (destruction, approvals, registry changes). `note` is for the
+/// many small outcomes of a run (a tenant verified, pruned): inside `Installation.batchingAudit`
+/// they wait, in order, for the run's next append, which `flush` (or any `record`) makes, so a
+/// run of 10,000 tenants publishes a handful of checkpoints rather than one per tenant. A
+/// batch is flushed before the run reports its work done.
 public struct AuditTrail: Sendable {
     let installation: Installation
 
@@ -425,7 +436,7 @@ public struct AuditTrail: Sendable {
     @discardableResult
     public func record(_ operation: String, tenant: TenantID?, details: [String: String] = [:]) throws -> (AuditEntry, Checkpoint) {
         let (entries, checkpoint) = try record([AuditLog.Event(operation, tenant: tenant?.rawValue, details: details)])
-        return (entries[0], checkpoint)
+        return (entries.last!, checkpoint)
     }
 
     @discardableResult
@@ -434,9 +445,39 @@ public struct AuditTrail: Sendable {
     }
 
     /// Appends with a time the caller already used (a state it wrote with the same time).
+    /// Events a batch holds go first, in the same append; the entries returned are `events`'.
     @discardableResult
     func record(_ events: [AuditLog.Event], time: String) throws -> ([AuditEntry], Checkpoint) {
-        try log.append(events, actor: installation.actor, time: time, key: try installation.signingKey())
+        let key = try installation.signingKey()
+        let pending = installation.takePendingAudit()
+        do {
+            let (entries, checkpoint) = try log.append(pending + events, actor: installation.actor, time: time, key: key)
+            return (Array(entries.suffix(events.count)), checkpoint)
+        } catch {
+            installation.restorePendingAudit(pending)
+            throw error
+        }
+    }
+
+    /// Logs `events` with the next append of the batch, or now when no batch is open.
+    public func note(_ events: [AuditLog.Event]) throws {
+        guard !events.isEmpty else { return }
+        let time = installation.nowText
+        let stamped = events.map { event in
+            var event = event
+            event.time = event.time ?? time
+            return event
+        }
+        if !installation.deferPendingAudit(stamped) { try record(stamped, time: time) }
+    }
+
+    public func note(_ operation: String, tenant: TenantID?, details: [String: String] = [:]) throws {
+        try note([AuditLog.Event(operation, tenant: tenant?.rawValue, details: details)])
+    }
+
+    /// Appends what the batch holds, if anything.
+    public func flush() throws {
+        if installation.hasPendingAudit { try record([], time: installation.nowText) }
     }
 
     /// The proven history. Reading it costs one pass over the log, so an installation keeps

@@ -26,27 +26,40 @@ public struct ForgetService: Sendable {
         try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "forget snapshots of")
         let policy = record.retention ?? installation.configuration.retention
         let repository = try installation.repository(for: tenant)
+        func decide() throws -> [RetentionSelector.Decision] {
+            RetentionSelector.decide(policy, try repository.snapshots().compactMap { id, snapshot in
+                Timestamp.parse(snapshot.time).map { RetentionSelector.Candidate(id: id.hex, time: $0) }
+            })
+        }
+        // Decided first without the lock: a pass with nothing to forget (most nights, for most
+        // tenants) writes nothing at all, not even a lock or an audit entry.
+        var decisions = try decide()
+        guard !dryRun, decisions.contains(where: { !$0.keep }) else {
+            return Result(
+                tenant: tenant.rawValue, policy: policy.summary, decisions: decisions, removed: decisions.filter { !$0.keep }.count, dryRun: dryRun)
+        }
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "forget", clock: installation.clock)
         defer { lock.release() }
-        let snapshots = try repository.snapshots()
-        let decisions = RetentionSelector.decide(policy, snapshots.compactMap { id, snapshot in
-            Timestamp.parse(snapshot.time).map { RetentionSelector.Candidate(id: id.hex, time: $0) }
-        })
+        decisions = try decide()
         let removals = decisions.filter { !$0.keep }
-        if !dryRun {
+        if !removals.isEmpty {
             let catalog = try installation.catalog()
             for decision in removals {
                 let id = SnapshotID(hex: decision.snapshot)!
                 try repository.deleteSnapshot(id)
                 try catalog.removeSnapshot(tenant: tenant, id: id)
             }
-            if !removals.isEmpty { try catalog.pruneTrees(tenant: tenant) }
-            try AuditTrail(installation).record("forget", tenant: tenant, details: [
-                "removed": String(removals.count), "policy": policy.summary,
-                "snapshots": removals.map(\.snapshot).joined(separator: " "),
-            ])
+            try catalog.pruneTrees(tenant: tenant)
+            // One entry per 512 snapshots, so that an entry stays within a bundle's 64 KiB.
+            let chunks = stride(from: 0, to: removals.count, by: 512).map { Array(removals[$0..<min($0 + 512, removals.count)]) }
+            try AuditTrail(installation).record(chunks.map { chunk in
+                AuditLog.Event("forget", tenant: tenant.rawValue, details: [
+                    "removed": String(chunk.count), "policy": policy.summary,
+                    "snapshots": chunk.map(\.snapshot).joined(separator: " "),
+                ])
+            })
         }
-        return Result(tenant: tenant.rawValue, policy: policy.summary, decisions: decisions, removed: removals.count, dryRun: dryRun)
+        return Result(tenant: tenant.rawValue, policy: policy.summary, decisions: decisions, removed: removals.count, dryRun: false)
     }
 }
 
@@ -67,18 +80,24 @@ public struct PruneService: Sendable {
         _ = try TenantRegistry(installation).record(tenant)
         try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "prune")
         let repository = try installation.repository(for: tenant)
+        let threshold = maxUnusedPercent ?? installation.configuration.pruneMaxUnusedPercent
+        // Looked at first without the lock: a prune with nothing to delete and no interrupted
+        // writes to clear writes nothing at all.
+        let survey = try Pruner(repository: repository).run(maxUnusedPercent: threshold, dryRun: true)
+        let nothingToDo = survey.packsUnused + survey.packsUnindexed + survey.packsRepacked == 0
+        let incomplete = try installation.store.hasIncompleteWrites(prefix: tenant.storePrefix)
+        if dryRun || (nothingToDo && !incomplete) {
+            return Result(tenant: tenant.rawValue, result: survey)
+        }
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "prune", clock: installation.clock)
         defer { lock.release() }
-        if !dryRun { try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix) }
-        let result = try Pruner(repository: repository).run(
-            maxUnusedPercent: maxUnusedPercent ?? installation.configuration.pruneMaxUnusedPercent, dryRun: dryRun)
-        if !dryRun {
-            try installation.catalog().sync(repository)
-            try AuditTrail(installation).record("prune", tenant: tenant, details: [
-                "packsDeleted": String(result.packsUnused + result.packsUnindexed + result.packsRepacked),
-                "packsRepacked": String(result.packsRepacked), "bytesFreed": String(result.bytesFreed),
-            ])
-        }
+        try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix)
+        let result = try Pruner(repository: repository).run(maxUnusedPercent: threshold, dryRun: false)
+        try installation.catalog().sync(repository)
+        try AuditTrail(installation).note("prune", tenant: tenant, details: [
+            "packsDeleted": String(result.packsUnused + result.packsUnindexed + result.packsRepacked),
+            "packsRepacked": String(result.packsRepacked), "bytesFreed": String(result.bytesFreed),
+        ])
         return Result(tenant: tenant.rawValue, result: result)
     }
 }

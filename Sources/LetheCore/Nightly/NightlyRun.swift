@@ -65,7 +65,13 @@ public struct NightlyRun: Sendable {
         public var exitStatus: Int32 { integrityViolations > 0 ? 3 : failures.isEmpty ? 0 : 1 }
     }
 
+    /// The night's small outcomes (verified, pruned) are logged in one append per shard, and
+    /// the run's own entry last: a handful of checkpoints a night, whatever the tenant count.
     public func run(_ options: Options, backupProgress: (@Sendable (TenantID, BackupSummary) -> Void)? = nil) throws -> Summary {
+        try installation.batchingAudit { try runBatched(options, backupProgress: backupProgress) }
+    }
+
+    private func runBatched(_ options: Options, backupProgress: (@Sendable (TenantID, BackupSummary) -> Void)?) throws -> Summary {
         try FileSystem.makeDirectories(installation.home.locksDirectory)
         let lockPath = "\(installation.home.locksDirectory)/nightly.lock"
         let lock: FileLock
@@ -109,6 +115,8 @@ public struct NightlyRun: Sendable {
                         continue
                     }
                     try shards[shard].run(into: &summary, options: options, rotation: (night, nights), progress: backupProgress)
+                    // The shard's outcomes are logged before another worker can see it done.
+                    try AuditTrail(installation).flush()
                     lease.release(done: lease.isHeld ? .init(what: "nightly", at: installation.nowText, by: installation.worker) : nil)
                 }
             }

@@ -26,20 +26,24 @@ public struct VerifyService: Sendable {
     /// crashed before logging it) is logged now, as `backup.recovered`. The outcome of each
     /// tenant is appended to the audit log.
     public func verify(_ tenants: [TenantID], readPacks: @escaping (TenantID, PackID) -> Bool) throws -> [Result] {
-        let logged = LoggedSnapshots(try AuditTrail(installation).history())
+        var logged = LoggedSnapshots(try AuditTrail(installation).history())
         var recovered: [AuditLog.Event] = []
         let results = tenants.map { tenant in
             do {
                 let repository = try installation.repository(for: tenant)
-                let lock = try TenantLock.acquire(repository, exclusive: false, operation: "verify", clock: installation.clock)
-                defer { lock.release() }
-                var report = try Checker(repository: repository).run { readPacks(tenant, $0) }
-                if try !installation.store.exists(Layout.record(tenant)) {
-                    report.errors.append("\(Layout.record(tenant)): missing (the tenant's record), though the keystore holds its key")
+                // Checked first without a lock, which would cost two writes a tenant a night.
+                // A concurrent prune, forget or backup can only make an unlocked check see
+                // too little or too much, never hide damage; so a check that found anything
+                // is repeated under the shared lock, against the log as it is then, and that
+                // result is the one reported.
+                var (report, unlogged) = try check(tenant, repository, logged: logged, readPacks: readPacks)
+                if !report.isClean || !unlogged.isEmpty {
+                    let lock = try TenantLock.acquire(repository, exclusive: false, operation: "verify", clock: installation.clock)
+                    defer { lock.release() }
+                    logged = LoggedSnapshots(try AuditTrail(installation).history())
+                    (report, unlogged) = try check(tenant, repository, logged: logged, readPacks: readPacks)
                 }
-                let comparison = logged.compare(tenant, store: try repository.snapshotIDs())
-                report.errors += comparison.missing + comparison.resurrected
-                for id in comparison.unlogged where (try? repository.loadSnapshot(id)) != nil {
+                for id in unlogged {
                     report.notes.append("\(Layout.snapshot(tenant, id)): a genuine snapshot the audit log lacked (a backup interrupted before it was logged); logged now")
                     recovered.append(AuditLog.Event("backup.recovered", tenant: tenant.rawValue, details: ["snapshot": id.hex]))
                 }
@@ -52,15 +56,26 @@ public struct VerifyService: Sendable {
                 return Result(tenant: tenant.rawValue, report: Checker.Report(), error: "\(error)")
             }
         }
-        if !recovered.isEmpty { try AuditTrail(installation).record(recovered) }
-        if !results.isEmpty {
-            try AuditTrail(installation).record(results.map { result in
-                AuditLog.Event("verify", tenant: result.tenant, details: [
-                    "packsRead": String(result.report.packsRead),
-                    "errors": String(result.report.errors.count + (result.error == nil ? 0 : 1)),
-                ])
-            })
-        }
+        try AuditTrail(installation).note(recovered + results.map { result in
+            AuditLog.Event("verify", tenant: result.tenant, details: [
+                "packsRead": String(result.report.packsRead),
+                "errors": String(result.report.errors.count + (result.error == nil ? 0 : 1)),
+            ])
+        })
         return results
+    }
+
+    /// One tenant's repository checked, and compared with what the log says its snapshots are;
+    /// with the genuine snapshots the log lacks.
+    private func check(
+        _ tenant: TenantID, _ repository: Repository, logged: LoggedSnapshots, readPacks: (TenantID, PackID) -> Bool
+    ) throws -> (Checker.Report, [SnapshotID]) {
+        var report = try Checker(repository: repository).run { readPacks(tenant, $0) }
+        if try !installation.store.exists(Layout.record(tenant)) {
+            report.errors.append("\(Layout.record(tenant)): missing (the tenant's record), though the keystore holds its key")
+        }
+        let comparison = logged.compare(tenant, store: try repository.snapshotIDs())
+        report.errors += comparison.missing + comparison.resurrected
+        return (report, comparison.unlogged.filter { (try? repository.loadSnapshot($0)) != nil })
     }
 }
