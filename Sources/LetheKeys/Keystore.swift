@@ -109,14 +109,27 @@ public final class Keystore: Sendable {
     /// Creates a fresh DEK for `tenant` and stores it wrapped under the current epoch.
     @discardableResult
     public func createKey(for tenant: TenantID) throws -> KeyInfo {
-        try withLock {
+        try createKeys(for: [tenant])[0]
+    }
+
+    /// Creates a fresh DEK for each of `tenants` in one write of the keystore (a bulk import
+    /// of 10,000 tenants rewrites the file once, not 10,000 times). None may hold a key yet.
+    @discardableResult
+    public func createKeys(for tenants: [TenantID]) throws -> [KeyInfo] {
+        guard !tenants.isEmpty else { return [] }
+        return try withLock {
             var file = try read()
-            guard file.tenants[tenant] == nil else { throw KeyError.tenantKeyExists(tenant) }
-            let dekID = "dek-" + Hex.encode(try SystemRandom.bytes(count: 8))
-            let key = DataEncryptionKey(tenant: tenant, id: dekID, secret: try SystemRandom.secureBytes(count: 32))
-            file.tenants[tenant] = try wrap(key, epoch: file.epoch, created: Timestamp.format(clock.now()))
+            let created = Timestamp.format(clock.now())
+            var infos: [KeyInfo] = []
+            for tenant in tenants {
+                guard file.tenants[tenant] == nil else { throw KeyError.tenantKeyExists(tenant) }
+                let dekID = "dek-" + Hex.encode(try SystemRandom.bytes(count: 8))
+                let key = DataEncryptionKey(tenant: tenant, id: dekID, secret: try SystemRandom.secureBytes(count: 32))
+                file.tenants[tenant] = try wrap(key, epoch: file.epoch, created: created)
+                infos.append(KeyInfo(tenant: tenant, dekID: dekID, commitment: try key.commitment(), epoch: file.epoch))
+            }
             try write(file)
-            return KeyInfo(tenant: tenant, dekID: dekID, commitment: try key.commitment(), epoch: file.epoch)
+            return infos
         }
     }
 

@@ -80,6 +80,34 @@ import Testing
         #expect(try store.list(prefix: try ObjectKey("audit/tile")).map(\.key.rawValue) == cut, "nothing was appended over the cut")
     }
 
+    @Test func aHistoryReadAgainAfterAppendsReadsOnlyTheNewEntriesAndEqualsAFreshRead() throws {
+        try appendFive()
+        _ = try trail.history()
+        try test.installation.batchingAudit {
+            for n in 0..<300 { try trail.note("later", tenant: nil, details: ["n": String(n)]) }
+        }
+        try trail.record("last", tenant: nil)
+        let extended = try trail.history()
+        let fresh = try trail.log.history(publicKey: try test.installation.signingKey().publicKey)
+        #expect(extended.bytes == fresh.bytes && extended.entries == fresh.entries && extended.size == 307)
+        #expect(try extended.prove(index: 300).path == fresh.prove(index: 300).path)
+    }
+
+    @Test func anEditMadeAfterAHistoryWasReadNeverEntersItAndVerifyFindsIt() throws {
+        try trail.record((0..<300).map { AuditLog.Event("event", tenant: nil, details: ["n": String($0)]) })
+        try trail.record("first", tenant: nil)
+        let before = try trail.history()
+        // Entry 2 is in the full bundle 000, which no later append reads again.
+        let bundle = try ObjectKey("audit/tile/entries/000")
+        var entries = try StoredTiles.decode(try store.get(bundle))
+        entries[2] = Array(String(decoding: entries[2], as: UTF8.self).replacingOccurrences(of: "event", with: "EVENT").utf8)
+        try store.put(bundle, StoredTiles.bundle(entries))
+        try trail.record("next", tenant: nil)
+        let after = try trail.history()
+        #expect(after.size == before.size + 1 && after.entries[2] == before.entries[2], "the proven entry, not the edit")
+        #expect(try problems().contains { $0.contains("root does not match") })
+    }
+
     @Test func inclusionProofOfEveryEntryVerifies() throws {
         try appendFive()
         let key = try test.installation.signingKey().publicKey
@@ -216,7 +244,10 @@ struct StoredTiles {
     }
 
     func entries() throws -> [[UInt8]] {
-        let bytes = try store.get(try bundleKey())
+        try StoredTiles.decode(try store.get(try bundleKey()))
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [[UInt8]] {
         var entries: [[UInt8]] = []
         var offset = 0
         while offset < bytes.count {

@@ -1,9 +1,10 @@
+import Foundation
 import LetheCore
 import LetheRepository
 import LetheStore
 
 enum TenantCommands {
-    static let specs = [add, list, show]
+    static let specs = [add, importing, list, show]
 
     static let add = CommandSpec(
         ["tenant", "add"],
@@ -33,6 +34,41 @@ enum TenantCommands {
         } else {
             invocation.console.print("Added tenant \(record.id) (\(record.name)) with its own data key; sources:")
             for source in record.sources { invocation.console.print("  \(source)") }
+        }
+        return .success
+    }
+
+    static let importing = CommandSpec(
+        ["tenant", "import"],
+        summary: "register many tenants from a JSON Lines file, all or nothing",
+        usage: "tenant import FILE [--json]",
+        details: """
+            FILE (or - for standard input) holds one tenant per line:
+              {"id": "acme", "name": "Acme GmbH", "sources": ["dir:/srv/acme", "db=sqlite:/srv/acme.db"]}
+            with sources as for `tenant add --source` and the name optional. Every line is checked first
+            (as `tenant add` checks one tenant); any problem imports nothing. The tenants' keys are created in
+            one keystore write and their additions logged in one audit append. Run again after an interruption,
+            it finishes: a tenant already registered exactly as its line says counts as imported.
+            """,
+        options: [.json]
+    ) { invocation in
+        let words = try invocation.positionals(1...1, "FILE")
+        let file = words[0]
+        let bytes: [UInt8]
+        do {
+            bytes = file == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : try FileSystem.readFile(file, limit: 256 << 20)
+        } catch let error as SystemError {
+            throw LetheError.usage("\(error)")
+        }
+        let installation = try invocation.installation()
+        let importer = TenantImport(installation)
+        let result = try importer.run(try TenantImport.parse(bytes, file: file), file: file)
+        if invocation.json {
+            try invocation.console.json(result)
+        } else {
+            invocation.console.print(
+                "Imported \(Plural.count(result.imported.count, "tenant")), each with its own data key"
+                    + (result.alreadyPresent.isEmpty ? "." : "; \(result.alreadyPresent.count) were already registered as the file says."))
         }
         return .success
     }

@@ -287,7 +287,7 @@ public final class AuditLog: @unchecked Sendable {
     /// from the tiles afterwards are proofs about these entries.
     func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
         guard let checkpoint, checkpoint.size > 0 else {
-            return AuditHistory(checkpoint: checkpoint, entries: [], bytes: [], tree: TiledTree(size: 0, backing: .store(store)))
+            return AuditHistory(checkpoint: checkpoint, entries: [], bytes: [], frontier: MerkleFrontier(), tree: TiledTree(size: 0, backing: .store(store)))
         }
         let tree = try openTree(size: checkpoint.size)
         var entries: [AuditEntry] = []
@@ -315,7 +315,44 @@ public final class AuditLog: @unchecked Sendable {
                 "audit log: the entries do not match the signed checkpoint of size \(checkpoint.size) (an entry was edited, removed or reordered)")
         }
         if let problem = try tiles.finish() { throw LetheError.integrity("audit log: \(problem)") }
-        return AuditHistory(checkpoint: checkpoint, entries: entries, bytes: bytes, tree: tree)
+        return AuditHistory(checkpoint: checkpoint, entries: entries, bytes: bytes, frontier: frontier, tree: tree)
+    }
+
+    /// `history` under `checkpoint`, reading only what was appended since `earlier` was read:
+    /// the new entries are hashed onto `earlier`'s frontier, and the result must be the root
+    /// `checkpoint` signs, which proves the new tree extends the one `earlier` holds (the
+    /// entries `earlier` proved are not read again). A long log read after every append of a
+    /// run (verification reads it once per nightly shard) costs the appended part only.
+    func history(extending earlier: AuditHistory, under checkpoint: Checkpoint) throws -> AuditHistory {
+        guard earlier.size > 0, earlier.size < checkpoint.size else { return try history(under: checkpoint) }
+        let tree = try openTree(size: checkpoint.size)
+        var entries = earlier.entries
+        var bytes = earlier.bytes
+        var frontier = earlier.frontier
+        let decoder = JSONDecoder()
+        let first = earlier.size / TileLayout.width
+        for bundle in first..<((checkpoint.size + TileLayout.width - 1) / TileLayout.width) {
+            for (offset, stored) in try tree.entries(bundle: bundle).enumerated() {
+                let index = bundle * TileLayout.width + offset
+                if index < earlier.size {
+                    guard stored == earlier.bytes[index] else {
+                        throw LetheError.integrity("audit log: entry \(index) changed since it was read under the checkpoint of size \(earlier.size)")
+                    }
+                    continue
+                }
+                guard let entry = try? decoder.decode(AuditEntry.self, from: Data(stored)), entry.index == index else {
+                    throw LetheError.integrity("audit log: entry \(index) in \(TileLayout.tile(level: nil, index: bundle, treeSize: checkpoint.size)!) is not audit entry \(index)")
+                }
+                try frontier.append(try MerkleTree.leafHash(stored))
+                entries.append(entry)
+                bytes.append(stored)
+            }
+        }
+        guard ConstantTime.equals(try frontier.root(), checkpoint.root) else {
+            throw LetheError.integrity(
+                "audit log: the entries do not match the signed checkpoint of size \(checkpoint.size), or it does not extend the one of size \(earlier.size) (the log was rewritten)")
+        }
+        return AuditHistory(checkpoint: checkpoint, entries: entries, bytes: bytes, frontier: frontier, tree: tree)
     }
 
     // MARK: Proofs
@@ -373,6 +410,8 @@ public struct AuditHistory: Sendable {
     public let entries: [AuditEntry]
     /// The stored bytes of each entry (the Merkle leaves' input).
     public let bytes: [[UInt8]]
+    /// The right edge of the tree of these entries, for reading on from here.
+    let frontier: MerkleFrontier
     let tree: TiledTree
 
     public var size: Int { entries.count }
@@ -485,8 +524,14 @@ public struct AuditTrail: Sendable {
     public func history() throws -> AuditHistory {
         let log = self.log
         let checkpoint = try log.trustedCheckpoint(publicKey: try installation.signingKey().publicKey)
-        if let cached = installation.cachedHistory, cached.checkpoint == checkpoint { return cached }
-        let history = try log.history(under: checkpoint)
+        let cached = installation.cachedHistory
+        if let cached, cached.checkpoint == checkpoint { return cached }
+        let history: AuditHistory
+        if let cached, let checkpoint, cached.checkpoint?.origin == checkpoint.origin {
+            history = try log.history(extending: cached, under: checkpoint)
+        } else {
+            history = try log.history(under: checkpoint)
+        }
         installation.cachedHistory = history
         return history
     }

@@ -72,9 +72,15 @@ public final class Catalog: @unchecked Sendable {
     // MARK: Tenants
 
     public func upsert(_ record: TenantRecord) throws {
-        let json = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+        try upsert([record])
+    }
+
+    /// Indexes `records` in one transaction (a bulk import commits once, not per tenant).
+    public func upsert(_ records: [TenantRecord]) throws {
+        let encoder = JSONEncoder()
+        let rows = try records.map { ($0, String(decoding: try encoder.encode($0), as: UTF8.self)) }
         try write { db in
-            try db.run("""
+            for (record, json) in rows { try db.run("""
                 INSERT INTO tenants (id, name, state, created, offboarded_at, window_days, hold_reason, record)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, state = excluded.state,
@@ -82,6 +88,7 @@ public final class Catalog: @unchecked Sendable {
                     hold_reason = excluded.hold_reason, record = excluded.record
                 """, record.id.rawValue, record.name, record.state.rawValue, record.created, record.offboardedAt,
                 record.restoreWindowDays, record.legalHold?.reason, json)
+            }
         }
     }
 

@@ -15,14 +15,7 @@ public struct TenantRegistry: Sendable {
 
     /// Creates the tenant's DEK and record. Refuses an id already in use or once destroyed.
     public func add(id: TenantID, name: String?, sources: [TenantSource]) throws -> TenantRecord {
-        guard !sources.isEmpty else { throw LetheError.usage("tenant \(id) needs at least one --source") }
-        for source in sources {
-            if let problem = source.problem() { throw LetheError.usage("source \(source): \(problem)") }
-        }
-        let names = sources.compactMap(\.entryName)
-        guard Set(names).count == names.count, sources.filter({ $0.entryName == nil }).count <= 1 else {
-            throw LetheError.usage("two sources of tenant \(id) would land at the same place; name them with NAME=KIND:ARG")
-        }
+        if let problem = TenantRegistry.problem(id: id, sources: sources) { throw LetheError.usage(problem) }
         try refuseIfDestroyed(id)
         guard try !installation.store.exists(Layout.record(id)) else {
             throw LetheError.usage("tenant \(id) already exists")
@@ -39,6 +32,20 @@ public struct TenantRegistry: Sendable {
             "name": record.name, "sources": sources.map(\.description).joined(separator: " "),
         ])
         return record
+    }
+
+    /// What is wrong with registering `sources` for `id`, or nil: no source, a source that
+    /// cannot be read, or two that would land at the same place in a snapshot.
+    static func problem(id: TenantID, sources: [TenantSource]) -> String? {
+        guard !sources.isEmpty else { return "tenant \(id) needs at least one --source" }
+        for source in sources {
+            if let problem = source.problem() { return "source \(source): \(problem)" }
+        }
+        let names = sources.compactMap(\.entryName)
+        guard Set(names).count == names.count, sources.filter({ $0.entryName == nil }).count <= 1 else {
+            return "two sources of tenant \(id) would land at the same place; name them with NAME=KIND:ARG"
+        }
+        return nil
     }
 
     /// The tenant's record, from the store. Unknown tenants are a usage error; destroyed ones
@@ -75,12 +82,17 @@ public struct TenantRegistry: Sendable {
 
     /// Writes the record to the store (atomically), then to the catalog.
     public func save(_ record: TenantRecord) throws {
+        try saveToStore(record)
+        try installation.catalog().upsert(record)
+    }
+
+    /// Writes the record to the store, sealed under the tenant's key, atomically.
+    func saveToStore(_ record: TenantRecord) throws {
         let repository = try installation.repository(for: record.id)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         _ = try repository.putSealed(
             Array(try encoder.encode(record)), kind: .tenantRecord, name: record.id.rawValue, at: Layout.record(record.id))
-        try installation.catalog().upsert(record)
     }
 
     /// Brings this host's catalog in line with the store's tenants: tenants another host added
