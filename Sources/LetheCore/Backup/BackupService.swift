@@ -42,6 +42,7 @@ public final class BackupService: @unchecked Sendable {
     /// data, referenced by nothing, is left for prune). A crash between the two leaves a genuine
     /// snapshot the log does not know, which `verify` records when it finds it.
     public func run(_ tenants: [TenantID], workers: Int = 2) throws -> [TenantBackupResult] {
+        guard !tenants.isEmpty else { return [] }
         _ = try installation.signingKey()
         let sizes = (try? installation.catalog().snapshots(of: nil)).map { rows in
             Dictionary(rows.map { ($0.tenant, $0.bytes) }, uniquingKeysWith: { _, latest in latest })

@@ -18,13 +18,16 @@ public struct ForgetService: Sendable {
         public let dryRun: Bool
     }
 
-    public func forget(_ tenant: TenantID, dryRun: Bool) throws -> Result {
-        let record = try TenantRegistry(installation).record(tenant)
+    /// `record`, when the caller has just read it from the store (the nightly run has), saves
+    /// reading and decrypting it again to find that there is nothing to forget; before anything
+    /// is deleted, it is read again under the lock (the tenant may have been offboarded since).
+    public func forget(_ tenant: TenantID, dryRun: Bool, record known: TenantRecord? = nil) throws -> Result {
+        var record = try known.flatMap { $0.id == tenant ? $0 : nil } ?? TenantRegistry(installation).record(tenant)
         guard record.state == .active else {
             throw LetheError.refused("tenant \(tenant) is offboarded: its snapshots are kept whole for the restore window, not thinned by retention")
         }
         try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "forget snapshots of")
-        let policy = record.retention ?? installation.configuration.retention
+        var policy = record.retention ?? installation.configuration.retention
         let repository = try installation.repository(for: tenant)
         func decide() throws -> [RetentionSelector.Decision] {
             RetentionSelector.decide(policy, try repository.snapshots().compactMap { id, snapshot in
@@ -40,6 +43,13 @@ public struct ForgetService: Sendable {
         }
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "forget", clock: installation.clock)
         defer { lock.release() }
+        if known != nil {
+            record = try TenantRegistry(installation).record(tenant)
+            guard record.state == .active else {
+                throw LetheError.refused("tenant \(tenant) was offboarded during this run: its snapshots are kept whole")
+            }
+            policy = record.retention ?? installation.configuration.retention
+        }
         decisions = try decide()
         let removals = decisions.filter { !$0.keep }
         if !removals.isEmpty {
@@ -76,8 +86,8 @@ public struct PruneService: Sendable {
         public let result: Pruner.Result
     }
 
-    public func prune(_ tenant: TenantID, maxUnusedPercent: Int?, dryRun: Bool) throws -> Result {
-        _ = try TenantRegistry(installation).record(tenant)
+    public func prune(_ tenant: TenantID, maxUnusedPercent: Int?, dryRun: Bool, record known: TenantRecord? = nil) throws -> Result {
+        if known?.id != tenant { _ = try TenantRegistry(installation).record(tenant) }
         try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "prune")
         let repository = try installation.repository(for: tenant)
         let threshold = maxUnusedPercent ?? installation.configuration.pruneMaxUnusedPercent

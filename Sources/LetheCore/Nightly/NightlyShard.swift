@@ -93,9 +93,9 @@ struct NightlyShard {
         // 2. Retention and prune for active tenants.
         for record in active where heldBy[record.id.rawValue] == nil {
             do {
-                let forget = try ForgetService(installation).forget(record.id, dryRun: false)
+                let forget = try ForgetService(installation).forget(record.id, dryRun: false, record: record)
                 summary.forgotten.append(.init(tenant: record.id.rawValue, detail: "\(forget.removed) snapshots forgotten (\(forget.policy))"))
-                let prune = try PruneService(installation).prune(record.id, maxUnusedPercent: nil, dryRun: false).result
+                let prune = try PruneService(installation).prune(record.id, maxUnusedPercent: nil, dryRun: false, record: record).result
                 summary.pruned.append(.init(
                     tenant: record.id.rawValue,
                     detail: "\(prune.packsUnused + prune.packsUnindexed) packs deleted, \(prune.packsRepacked) repacked, \(prune.bytesFreed) bytes freed"))
