@@ -102,7 +102,7 @@ import Testing
         try home.write("\(evidence)/authorizers.txt", home.lethe("authorizer", "list", "--fingerprints").stdout)
         let guide = try String(contentsOfFile: "\(E2EHome.repository)/docs/auditors.md", encoding: .utf8)
         let blocks = guide.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
-        try #require(blocks.count == 1)
+        try #require(blocks.count == 2)
         let script = "set -euo pipefail\n" + blocks[0]
         let run = E2EHome.shell(script, directory: evidence, environment: ["REPORT": report])
         #expect(run.status == 0, "\(run.output)")
@@ -124,6 +124,30 @@ import Testing
         let offline = home.lethe("report", "verify", "--report", "\(evidence)/\(report).json", "--signature", "\(evidence)/\(report).sig",
                                  "--public-key", "\(evidence)/signing-key.pub.pem", "--authorizers", "\(evidence)/authorizers.txt")
         #expect(offline.status == 3)
+    }
+
+    /// Runs the second ```sh block of docs/auditors.md, exactly as written, on a copy of the
+    /// store's audit folder: the log read as static files with openssl and python3.
+    @Test func auditorsGuideReadsTheLogAsStaticFilesAndCatchesAnEdit() throws {
+        let home = try prepared()
+        let folder = "\(home.root)/auditor"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(home.store)/audit", toPath: "\(folder)/audit")
+        try FileManager.default.copyItem(atPath: "\(home.keys)/signing-key.pub.pem", toPath: "\(folder)/signing-key.pub.pem")
+        let guide = try String(contentsOfFile: "\(E2EHome.repository)/docs/auditors.md", encoding: .utf8)
+        let blocks = guide.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        try #require(blocks.count == 2)
+        let script = "set -euo pipefail\n" + blocks[1]
+        let run = E2EHome.shell(script, directory: folder, environment: [:])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.stdout.contains("Signature Verified Successfully") && run.stderr.contains("entries reproduce the signed root"), "\(run.output)")
+        #expect(run.stdout.contains(#""operation":"tenant.add""#), "acme's entries are listed")
+        // One entry edited (same length, so the bundle still parses): the root no longer matches.
+        let bundle = try #require(home.objects("audit/tile/entries").first).replacingOccurrences(of: "audit/", with: "\(folder)/audit/", options: .anchored)
+        let edited = try String(contentsOfFile: bundle, encoding: .isoLatin1).replacingOccurrences(of: "e2e-tester", with: "e2e-hacker")
+        try edited.write(toFile: bundle, atomically: true, encoding: .isoLatin1)
+        let tampered = E2EHome.shell(script, directory: folder, environment: [:])
+        #expect(tampered.status != 0 && tampered.stderr.contains("do NOT reproduce the signed root"), "\(tampered.output)")
     }
 
     @Test func nightlyRunExecutesApprovedRequestsOnlyAfterTheirGracePeriod() throws {
