@@ -19,6 +19,12 @@ public enum KeyError: KindedError, Equatable, Sendable, CustomStringConvertible 
     case tenantKeyExists(TenantID)
     /// A wrapped DEK did not unwrap: the keystore or the KEK was altered or swapped.
     case unwrapFailed(TenantID, epoch: Int)
+    /// The keystore is at a KEK epoch older than the provider's keys: `keystore.json` was put
+    /// back from a copy made before the installation's last ratchet (a destruction or rotation).
+    case keystoreRolledBack(path: String, epoch: Int, current: Int)
+    /// The store holds the tenant's record but the keystore no key for it: the keystore is
+    /// older than the tenant (put back from an older copy) or was edited.
+    case keystoreLacksTenant(TenantID, path: String)
     /// A key file holds something other than what it should.
     case malformedKeyFile(path: String, reason: String)
     /// `signing-key.pub.pem` is missing, unreadable, or not the public half of `signing-key.pem`.
@@ -27,7 +33,7 @@ public enum KeyError: KindedError, Equatable, Sendable, CustomStringConvertible 
     public var kind: ErrorKind {
         switch self {
         case .notInitialized, .alreadyInitialized, .tenantKeyExists, .signingKeyMissing: return .usage
-        case .keystoreDamaged, .unwrapFailed, .malformedKeyFile, .publicKeyMismatch: return .integrity
+        case .keystoreDamaged, .unwrapFailed, .malformedKeyFile, .publicKeyMismatch, .keystoreRolledBack, .keystoreLacksTenant: return .integrity
         case .kekMissing, .noTenantKey: return .failed
         }
     }
@@ -50,6 +56,12 @@ public enum KeyError: KindedError, Equatable, Sendable, CustomStringConvertible 
             return "tenant \(tenant) already has a key"
         case .unwrapFailed(let tenant, let epoch):
             return "the key of tenant \(tenant) does not unwrap under KEK epoch \(epoch): keystore or KEK altered"
+        case .keystoreRolledBack(let path, let epoch, let current):
+            return "keystore \(path) is at KEK epoch \(epoch), older than the installation's last ratchet (epoch \(current)): "
+                + "it was put back from an older copy, and its keys cannot be unwrapped; restore the current keystore.json"
+        case .keystoreLacksTenant(let tenant, let path):
+            return "the store holds tenant \(tenant)'s record but keystore \(path) holds no key for it: the keystore is older "
+                + "than the tenant (put back from an older copy?) or was edited; restore the current keystore.json"
         case .malformedKeyFile(let path, let reason):
             return "key file \(path) is malformed: \(reason)"
         case .publicKeyMismatch(let path, let privatePath):

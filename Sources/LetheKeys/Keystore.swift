@@ -50,6 +50,11 @@ public final class Keystore: Sendable {
         } catch let error as SystemError where error.isNotFound {
             throw KeyError.notInitialized(directory: directory)
         }
+        // Named before anything tries the keystore's KEK: a keystore put back from before the
+        // last ratchet would otherwise read as "KEK epoch 1 is missing".
+        if let newest = try provider.epochs().max(), newest > stored.file.epoch, try !provider.epochs().contains(stored.file.epoch) {
+            throw KeyError.keystoreRolledBack(path: path, epoch: stored.file.epoch.number, current: newest.number)
+        }
         if stored.format == .v1 {
             try withLock { try migrate() }
         }
@@ -190,6 +195,9 @@ public final class Keystore: Sendable {
     private func completeRatchet(_ file: KeystoreFile) throws -> KeystoreFile {
         let present = try provider.epochs()
         guard present.contains(file.epoch) else {
+            if let newest = present.max(by: { $0.number < $1.number }), newest.number > file.epoch.number {
+                throw KeyError.keystoreRolledBack(path: path, epoch: file.epoch.number, current: newest.number)
+            }
             throw KeyError.kekMissing(epoch: file.epoch.number, location: provider.location)
         }
         for epoch in present where epoch != file.epoch {

@@ -65,7 +65,7 @@ public struct TenantRegistry: Sendable {
             repository = try installation.repository(for: id)
         } catch KeyError.noTenantKey {
             try refuseIfBeingDestroyed(id)
-            throw KeyError.noTenantKey(id)
+            throw KeyError.keystoreLacksTenant(id, path: try installation.keystore().path)
         }
         let plaintext = try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key)
         let record: TenantRecord
