@@ -67,7 +67,8 @@ import Testing
 
         let after = try attackerView(keystoreCopy: copy, name: "attacker-after")
         let attacker = FileKEKProvider(directory: "\(after)/kek")
-        #expect(throws: KeyError.kekMissing(epoch: 1, location: "\(after)/kek")) {
+        // The epoch-1 KEK is gone; the keystore names the copy as rolled back past the ratchet.
+        #expect(throws: KeyError.keystoreRolledBack(path: "\(after)/keystore.json", epoch: 1, current: 2)) {
             _ = try Keystore(directory: after, provider: attacker).unwrapKey(for: tenant("acme"))
         }
         // Nor does any KEK that exists now unwrap the old entry, whatever epoch it claims.

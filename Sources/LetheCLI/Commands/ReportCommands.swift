@@ -96,11 +96,12 @@ enum ReportCommands {
         let words = try invocation.positionals(0...1, "")
         let json: [UInt8]
         let signature: [UInt8]
+        let named: String
         var trust = try trustGiven(invocation)
         if let id = words.first {
             let installation = try invocation.installation()
             let stored = try ReportStore(store: installation.store).load(id, knownTo: try installation.catalog())
-            (json, signature) = (stored.json, stored.signature)
+            (json, signature, named) = (stored.json, stored.signature, "report \(id)")
             if trust == nil {
                 let chain = try AuthorizerRegistry(installation).chain()
                 trust = ReportVerifier.Trust(
@@ -114,6 +115,7 @@ enum ReportCommands {
             guard trust != nil else { throw untrusted(invocation) }
             json = try FileSystem.readFile(report, limit: 256 << 20)
             signature = try FileSystem.readFile(sig, limit: 4096)
+            named = report
         }
         guard let trust else { throw untrusted(invocation) }
         let result = ReportVerifier.verify(json: json, signature: signature, trust: trust)
@@ -125,7 +127,7 @@ enum ReportCommands {
         }
         if !result.isValid {
             let failed = result.checks.filter { !$0.passed }.map(\.check)
-            invocation.console.error("lethe: the report does not verify: \(failed.joined(separator: ", ")) failed")
+            invocation.console.error("lethe: \(named) does not verify: \(failed.joined(separator: ", ")) failed")
         }
         return result.isValid ? .success : .integrity
     }
@@ -143,7 +145,11 @@ enum ReportCommands {
         var fingerprints = invocation.arguments.all("--authorizer")
         if let file = invocation.arguments.value("--authorizers") {
             let text = String(decoding: try FileSystem.readFile(file, limit: 1 << 20), as: UTF8.self)
-            fingerprints += text.split(whereSeparator: \.isWhitespace).map(String.init).filter { $0.hasPrefix("SHA256:") }
+            let listed = text.split(whereSeparator: \.isWhitespace).map(String.init).filter { $0.hasPrefix("SHA256:") }
+            guard !listed.isEmpty else {
+                throw invocation.usageError("\(file) lists no authorizer fingerprint (SHA256: and 64 hex digits, one per line)")
+            }
+            fingerprints += listed
         }
         for fingerprint in fingerprints where !(fingerprint.hasPrefix("SHA256:") && Hex.decode(fingerprint.dropFirst(7))?.count == 32) {
             throw invocation.usageError("\(fingerprint) is not a key fingerprint (SHA256: and 64 hex digits)")
