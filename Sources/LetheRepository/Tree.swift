@@ -75,7 +75,7 @@ public struct Tree: Hashable, Sendable {
         nodes.first { $0.name.utf8.elementsEqual(name.utf8) }
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: nodes.count * 96 + 8)
         writer.byte(1)
         writer.varint(nodes.count)
@@ -104,7 +104,7 @@ public struct Tree: Hashable, Sendable {
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8], what: String) throws -> Tree {
+    package static func decode(_ bytes: [UInt8], what: String) throws -> Tree {
         var reader = ByteReader(bytes, what: what)
         guard try reader.byte() == 1 else { throw MalformedData(what: what, reason: "unknown tree version") }
         let count = try reader.count(limit: 1 << 24)

@@ -16,9 +16,9 @@ struct XMLNode: Sendable {
 }
 
 /// Why an XML answer was refused.
-struct XMLRefused: Error, Equatable, Sendable, CustomStringConvertible {
+package struct XMLRefused: Error, Equatable, Sendable, CustomStringConvertible {
     let problem: String
-    var description: String { problem }
+    package var description: String { problem }
 }
 
 /// Parses S3's XML answers with FoundationXML's `XMLParser`, defensively: the input and the

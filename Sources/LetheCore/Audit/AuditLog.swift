@@ -51,7 +51,7 @@ public final class AuditLog: @unchecked Sendable {
             "audit", store: store, worker: worker, clock: clock, duration: AuditLog.leaseSeconds, wait: 2 * AuditLog.leaseSeconds, body)
     }
 
-    static func entryKey(_ index: Int) -> ObjectKey { try! ObjectKey("audit/entries/\(padded(index))") }
+    package static func entryKey(_ index: Int) -> ObjectKey { try! ObjectKey("audit/entries/\(padded(index))") }
     static func checkpointKey(_ size: Int) -> ObjectKey { try! ObjectKey("audit/checkpoints/\(padded(size))") }
     static let entriesPrefix = try! ObjectKey("audit/entries")
     static let checkpointsPrefix = try! ObjectKey("audit/checkpoints")
@@ -236,7 +236,7 @@ public final class AuditLog: @unchecked Sendable {
     }
 
     /// The entries `checkpoint` covers, proven under it.
-    func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
+    package func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
         guard let checkpoint else {
             return AuditHistory(checkpoint: nil, entries: [], bytes: [], leaves: [])
         }

@@ -19,7 +19,7 @@ import LetheStore
 /// or block a lease, as they can delete objects.
 public final class Lease: @unchecked Sendable {
     /// One generation, as stored.
-    struct Record: Codable, Equatable {
+    package struct Record: Codable, Equatable {
         var holder: String
         var generation: Int
         var expires: String
@@ -87,7 +87,7 @@ public final class Lease: @unchecked Sendable {
                let until = Timestamp.parse(newest.expires), clock.now() < until {
                 return .busy(holder: newest.holder, until: newest.expires)
             }
-            let next = (newest?.generation ?? 0) + 1
+            let next = nextGeneration(after: newest)
             let record = Record(
                 holder: worker, generation: next, expires: Timestamp.format(clock.now().addingTimeInterval(duration)),
                 released: false)
@@ -201,12 +201,24 @@ public final class Lease: @unchecked Sendable {
 
     private static func newestRecord(_ name: String, store: ObjectStore) throws -> Record? {
         guard let newest = try store.list(prefix: try prefix(name)).filter({ Int($0.key.name) != nil }).last else { return nil }
-        // A generation that does not parse (damaged, or written by hand) holds nothing.
-        guard let bytes = try? store.get(newest.key), var record = try? JSONDecoder().decode(Record.self, from: Data(bytes)) else {
-            return Record(holder: "", generation: Int(newest.key.name) ?? 0, expires: "", released: true)
+        return decodeRecord(objectName: newest.key.name, bytes: try? store.get(newest.key))
+    }
+
+    /// The generation stored as `objectName` (nil when the name is not a generation), holding
+    /// `bytes` (nil when they could not be read). A generation that does not parse (damaged,
+    /// or written by hand) holds nothing.
+    package static func decodeRecord(objectName: String, bytes: [UInt8]?) -> Record? {
+        guard let generation = Int(objectName) else { return nil }
+        guard let bytes, var record = try? JSONDecoder().decode(Record.self, from: Data(bytes)) else {
+            return Record(holder: "", generation: generation, expires: "", released: true)
         }
-        record.generation = Int(newest.key.name) ?? record.generation
+        record.generation = generation
         return record
+    }
+
+    /// The generation that takes over from `newest`.
+    package static func nextGeneration(after newest: Record?) -> Int {
+        (newest?.generation ?? 0) + 1
     }
 
     private static func encode(_ record: Record) throws -> [UInt8] {
