@@ -73,7 +73,8 @@ public struct IndexContents: Sendable, Equatable {
 
     package static func decode(_ bytes: [UInt8], what: String) throws -> IndexContents {
         var reader = ByteReader(bytes, what: what)
-        let count = try reader.count(limit: 1 << 24)
+        // A pack record is at least 34 bytes: the pack id, its size, its header's length.
+        let count = try reader.count(limit: 1 << 24, elementsOfAtLeast: 34)
         var packs: [PackRecord] = []
         packs.reserveCapacity(count)
         for _ in 0..<count {

@@ -78,7 +78,8 @@ package enum Pack {
 
     package static func decodeHeader(_ bytes: [UInt8], pack: PackID, what: String) throws -> [PackEntry] {
         var reader = ByteReader(bytes, what: what)
-        let count = try reader.count(limit: 1 << 22)
+        // An entry is at least 37 bytes: type, flags, the blob id and three varints.
+        let count = try reader.count(limit: 1 << 22, elementsOfAtLeast: 37)
         var entries: [PackEntry] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {
