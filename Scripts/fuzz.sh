@@ -53,10 +53,20 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$findings"
     before=$(find "$findings" -type f | wc -l)
     # The Swift runtime's backtracer would take its time over every crash; ASan reports it.
+    # Leaks in the toolchain's own libraries are suppressed, each with its reason, in
+    # Tests/Fuzz/lsan-suppressions.txt.
+    # libFuzzer checks for leaks after each input that allocates more than it frees. For these
+    # targets that is most inputs (FoundationXML's leak above on every malformed answer; the
+    # audit target's store holding its entries), and the check slowed them 10 to 50 times
+    # (s3-xml 43 against 2,275 executions a second): their leaks are checked once, at the end.
+    case "$target" in
+        s3-xml|registry|audit-entry) leaks=-detect_leaks=0 ;;
+        *) leaks= ;;
+    esac
     status=0
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-}:allocator_may_return_null=0:detect_stack_use_after_return=0" \
+    SWIFT_BACKTRACE=enable=no LSAN_OPTIONS="suppressions=$PWD/Tests/Fuzz/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
         "$binary" "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=256 \
-        -print_final_stats=1 -artifact_prefix="$findings/" ${LETHE_FUZZ_OPTIONS:-} "$corpus" "Tests/Fuzz/corpus/$target" \
+        -print_final_stats=1 -artifact_prefix="$findings/" $leaks ${LETHE_FUZZ_OPTIONS:-} "$corpus" "Tests/Fuzz/corpus/$target" \
         >"$log" 2>&1 || status=$?
     after=$(find "$findings" -type f | wc -l)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -63,7 +63,8 @@ extension FuzzTargets {
             case .lock:
                 let key = try Layout.lockPrefix(tenant).appending(FuzzFixtures.lockName)
                 try FuzzFixtures.store.put(key, input)
-                _ = try repository.getSealed(kind: .lock, name: FuzzFixtures.lockName, at: key)
+                let plaintext = try repository.getSealed(kind: .lock, name: FuzzFixtures.lockName, at: key)
+                _ = try accepted(try? JSONDecoder().decode(TenantLock.Holder.self, from: Data(plaintext)), by: "TenantLock.Holder")
             }
         },
         FuzzTarget("snapshot", "a snapshot's plaintext (JSON): Snapshot.decode, re-encoded") { input in

@@ -19,5 +19,10 @@ extension FuzzTargets {
                 { _ = try S3Responses.legalHoldIsOn(data) },
             ])
         },
+        FuzzTarget("s3-credentials", "an AWS shared-credentials file: CredentialsFile.parse, profiles default and lethe") { input in
+            try anyOf(["default", "lethe"].map { profile in
+                { _ = try input.withUnsafeBytes { try CredentialsFile.parse($0, path: "credentials", profile: profile) } }
+            })
+        },
     ]
 }

@@ -91,6 +91,14 @@ enum XMLTree {
             }
         }
 
+        /// The first error decides. Stopping there also bounds what FoundationXML leaks: it makes
+        /// a CFString for each error's domain and never releases it (swift-corelibs-foundation's
+        /// `_CFErrorCreateFromXMLInterface`), and libxml2 goes on past many errors, one per
+        /// byte of a run of control characters (docs/fuzzing.md).
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            parser.abortParsing()
+        }
+
         private func refuse(_ parser: XMLParser, _ problem: String) {
             if refusal == nil { refusal = XMLRefused(problem: problem) }
             parser.abortParsing()

@@ -88,6 +88,18 @@ struct Seeds {
             """)
         add("s3-xml", "retention.xml", "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate></Retention>")
         add("s3-xml", "legal-hold.xml", "<LegalHold><Status>ON</Status></LegalHold>")
+        add("s3-credentials", "credentials", """
+            # written by hand
+            [default]
+            aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+            aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+
+            [lethe]
+            aws_access_key_id=ASIAIOSFODNN7EXAMPLE
+            aws_secret_access_key=je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY
+            aws_session_token = FwoGZXIvYXdzEBYaDHqa0AP1/5I4Vl9lCxKZAbqlxkwa; region = eu-central-1
+            """)
+        add("s3-credentials", "session-only", "[lethe]\r\n\taws_access_key_id = A\r\naws_secret_access_key = S\r\naws_session_token = T\r\n")
         add("s3-xml", "error.xml", "<?xml version=\"1.0\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error.\nPlease try again.</Message><RequestId>1</RequestId></Error>")
     }
 }
