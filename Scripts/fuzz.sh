@@ -12,7 +12,9 @@
 #
 # Prints one line per target (executions, executions per second, corpus, coverage, findings)
 # and keeps libFuzzer's output in .build/fuzz/logs/<target>.log. Exits 1 if any target found
-# something. LETHE_FUZZ_OPTIONS adds libFuzzer options (for example -jobs or -dict).
+# something. LETHE_FUZZ_OPTIONS adds libFuzzer options (for example -use_value_profile=1).
+# LETHE_FUZZ_DIR puts corpora, findings and logs elsewhere than .build/fuzz; LETHE_FUZZ_BIN
+# runs that binary instead of building one (a long run from a copy, while the tree changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
         --seconds=*) seconds="${1#*=}"; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac
@@ -32,12 +34,17 @@ done
 # (gold stops with an internal error in its DWARF reader on this binary).
 flags=(-c release --build-path .build/fuzz --product LetheFuzz
        -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLETHE_LIBFUZZER -Xswiftc -use-ld=lld)
-mkdir -p .build/fuzz/logs
-if ! swift build "${flags[@]}" >.build/fuzz/logs/build.log 2>&1; then
-    grep -v "Cannot export local symbol" .build/fuzz/logs/build.log >&2
-    exit 1
+work="${LETHE_FUZZ_DIR:-.build/fuzz}"
+mkdir -p "$work/logs"
+if [ -n "${LETHE_FUZZ_BIN:-}" ]; then
+    binary="$LETHE_FUZZ_BIN"
+else
+    if ! swift build "${flags[@]}" >"$work/logs/build.log" 2>&1; then
+        grep -v "Cannot export local symbol" "$work/logs/build.log" >&2
+        exit 1
+    fi
+    binary="$(swift build "${flags[@]}" --show-bin-path)/LetheFuzz"
 fi
-binary="$(swift build "${flags[@]}" --show-bin-path)/LetheFuzz"
 
 if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <("$binary" list | cut -f1)
@@ -47,9 +54,9 @@ found=0
 printf '%-20s %12s %8s %8s %8s %8s  %s\n' target executions exec/s corpus cov rss-mb findings
 for target in "${targets[@]}"; do
     [ -d "Tests/Fuzz/corpus/$target" ] || { echo "fuzz.sh: no target $target (see LetheFuzz list)" >&2; exit 2; }
-    corpus=".build/fuzz/corpus/$target"
-    findings=".build/fuzz/findings/$target"
-    log=".build/fuzz/logs/$target.log"
+    corpus="$work/corpus/$target"
+    findings="$work/findings/$target"
+    log="$work/logs/$target.log"
     mkdir -p "$corpus" "$findings"
     before=$(find "$findings" -type f | wc -l)
     # The Swift runtime's backtracer would take its time over every crash; ASan reports it.
