@@ -89,7 +89,7 @@ public enum RegistryChain {
 
         public var current: RegistryDocument? { documents.last }
         public func document(_ version: Int) -> RegistryDocument? {
-            (1...documents.count).contains(version) ? documents[version - 1] : nil
+            version >= 1 && version <= documents.count ? documents[version - 1] : nil
         }
     }
 
