@@ -50,6 +50,13 @@ enum XMLTree {
               String(validating: data, as: UTF8.self) != nil else {
             throw XMLRefused(problem: "the XML answer is not UTF-8 text (a control character or an invalid byte)")
         }
+        // FoundationXML hands a processing instruction's data to strlen without checking for
+        // none: `<?x?>` anywhere in an answer was a null dereference (found by the s3-xml
+        // target). S3 sends one, the XML declaration, first; any other is refused.
+        let declaration = data.starts(with: Data("<?xml ".utf8)) ? 6 : 0
+        guard data[(data.startIndex + declaration)...].range(of: Data("<?".utf8)) == nil else {
+            throw XMLRefused(problem: "the XML answer has a processing instruction")
+        }
         guard data.range(of: Data("]]>".utf8)) == nil, data.range(of: Data("<![CDATA[".utf8)) == nil else {
             throw XMLRefused(problem: "the XML answer has a CDATA section")
         }

@@ -131,9 +131,15 @@ import Testing
         "<Error><Code>&foo;</Code></Error>", "<Error><Code>&amp</Code></Error>", "<Error><Code>&#0;</Code></Error>",
         "<Error><Code>&#xFFFE;</Code></Error>", "<Error><Code>&#12345678901;</Code></Error>", "<Error><Code>a]]>b</Code></Error>",
         "<Error><Code><![CDATA[x]]></Code></Error>", "<Error><Code>\u{1}</Code></Error>",
+        // FoundationXML dereferenced a null pointer on a processing instruction without data.
+        "<?x?><Error><Code>c</Code></Error>", "<Error><?x?><Code>c</Code></Error>", "<?xml version=\"1.0\"?><?pi data?><Error/>",
     ])
     func whatLibxml2ReportsByteByByteIsRefusedBeforeParsing(_ text: String) {
         #expect(throws: XMLRefused.self) { _ = try XMLTree.parse(data(text)) }
+    }
+
+    @Test func theXMLDeclarationIsRead() throws {
+        #expect(try XMLTree.parse(data("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>c</Code></Error>")).text("Code") == "c")
     }
 
     @Test func wellFormedReferencesAreRead() throws {
