@@ -12,6 +12,8 @@
 //   LetheRepository            chunking, packs, trees, snapshots, index, catalog, backup, restore, verify
 //   LetheCore                  tenants, lifecycle, retention, nightly run, destruction, reports, audit log
 //   LetheCLI                   argument parsing and printing; `lethe` is its one-line entry point
+//   LetheFuzzTargets, LetheFuzz  a fuzz target per decoder, and the program that runs them
+//                              under libFuzzer (Scripts/fuzz.sh, docs/fuzzing.md); not shipped
 import PackageDescription
 
 let package = Package(
@@ -40,6 +42,10 @@ let package = Package(
         .target(name: "LetheCLI", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheCore", "CLinux"]),
         .executableTarget(name: "lethe", dependencies: ["LetheCLI"]),
 
+        .systemLibrary(name: "CLibFuzzer"),
+        .target(name: "LetheFuzzTargets", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheCore", "LetheS3"]),
+        .executableTarget(name: "LetheFuzz", dependencies: ["LetheFuzzTargets", "CLibFuzzer"]),
+
         .testTarget(name: "LetheCryptoTests", dependencies: ["LetheCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "LetheStoreTests", dependencies: ["LetheStore"]),
         .testTarget(name: "LetheS3Tests", dependencies: ["LetheS3", "LetheStore", "LetheCrypto"], resources: [.copy("Fixtures")]),
@@ -49,5 +55,8 @@ let package = Package(
             name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"],
             exclude: ["Fixtures"]),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto"]),
+        .testTarget(
+            name: "LetheFuzzTests",
+            dependencies: ["LetheFuzzTargets", "LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore", "LetheS3"]),
     ]
 )

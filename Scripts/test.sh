@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Lethe: unit tests with published vectors, interoperability with the
-# openssl command, end-to-end tests of the real `lethe` binary, and the S3 backend's tests
-# against a real SeaweedFS on loopback.
+# openssl command, end-to-end tests of the real `lethe` binary, the S3 backend's tests
+# against a real SeaweedFS on loopback, and a few seconds of fuzzing of every decoder.
 # Installs what it needs first; works on a machine that has only the Swift toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +23,10 @@ trap 'Scripts/seaweedfs.sh stop' EXIT
 eval "$(Scripts/seaweedfs.sh env)"
 
 swift test --skip-build "$@"
+
+# Every decoder under libFuzzer and AddressSanitizer for a few seconds each, from its seeds
+# (Tests/Fuzz/corpus), in a build of its own (.build/fuzz); docs/fuzzing.md records the long
+# runs. LETHE_FUZZ_SECONDS=0 skips it.
+if [ "${LETHE_FUZZ_SECONDS:-3}" != 0 ]; then
+    Scripts/fuzz.sh --seconds "${LETHE_FUZZ_SECONDS:-3}"
+fi

@@ -57,6 +57,19 @@ public struct Configuration: Codable, Equatable, Sendable {
         signature = try c.decodeIfPresent(String.self, forKey: .signature)
     }
 
+    /// The configuration in `bytes`, read from `path`, parsed and validated (not yet checked
+    /// against its signature: that is `ConfigurationSeal.check`).
+    package static func decode(_ bytes: [UInt8], path: String) throws -> Configuration {
+        let configuration: Configuration
+        do {
+            configuration = try JSONDecoder().decode(Configuration.self, from: Data(bytes))
+        } catch {
+            throw ConfigurationError.invalid(path: path, reason: "not a Lethe configuration document (\(error))")
+        }
+        try configuration.validate(path: path)
+        return configuration
+    }
+
     /// Checks the values an operator could have mistyped.
     public func validate(path: String) throws {
         func bad(_ why: String) -> ConfigurationError { .invalid(path: path, reason: why) }

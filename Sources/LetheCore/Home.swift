@@ -43,14 +43,8 @@ public struct Home: Sendable {
 
     public func loadConfiguration() throws -> Configuration {
         guard isInitialized else { throw ConfigurationError.notInitialized(home: path) }
-        let bytes = try FileSystem.readFile(configurationPath, limit: 1 << 20)
-        let configuration: Configuration
-        do {
-            configuration = try JSONDecoder().decode(Configuration.self, from: Data(bytes))
-        } catch {
-            throw ConfigurationError.invalid(path: configurationPath, reason: "not a Lethe configuration document (\(error))")
-        }
-        try configuration.validate(path: configurationPath)
+        let configuration = try Configuration.decode(
+            try FileSystem.readFile(configurationPath, limit: 1 << 20), path: configurationPath)
         if let adopted = try ConfigurationSeal.check(
             configuration, path: configurationPath, home: path, keysDirectory: resolve(configuration.keysDirectory)) {
             try write(adopted)

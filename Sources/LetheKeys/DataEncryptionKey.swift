@@ -9,7 +9,7 @@ public struct DataEncryptionKey: Sendable {
     public let id: String
     public let secret: SecureBytes
 
-    init(tenant: TenantID, id: String, secret: SecureBytes) {
+    package init(tenant: TenantID, id: String, secret: SecureBytes) {
         self.tenant = tenant
         self.id = id
         self.secret = secret

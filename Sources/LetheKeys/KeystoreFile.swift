@@ -12,14 +12,14 @@ import LetheStore
 /// sequence of length-prefixed fields after a domain-separation label, so no field's content
 /// can imitate another field or another entry. Both are specified byte for byte in
 /// docs/keys.md, for third parties to recompute.
-struct KeystoreFile: Equatable {
+package struct KeystoreFile: Equatable {
     static let formatName = "lethe-keystore-v2"
     /// Domain separation: the first field of the MAC input.
     static let macLabel = "lethe/v2/keystore-mac"
     /// An RFC 5649 wrapping of a 32-byte DEK: the 8-byte integrity check block plus the key.
     static let wrappedByteCount = 40
 
-    struct Entry: Equatable {
+    package struct Entry: Equatable {
         /// `dek-` and 16 lower-case hex digits.
         let dekID: String
         /// RFC 5649 wrapping of the DEK, canonical base64 of `wrappedByteCount` bytes.
@@ -31,20 +31,20 @@ struct KeystoreFile: Equatable {
         let created: String
     }
 
-    var epoch: KEKEpoch
-    var tenants: [TenantID: Entry]
+    package var epoch: KEKEpoch
+    package var tenants: [TenantID: Entry]
 
     /// The formats a stored keystore can be in: v1 only until it is migrated.
-    enum Format: Equatable {
+    package enum Format: Equatable {
         case v1
         case v2
     }
 
     /// A keystore as read: its content, the MAC it states, and its format.
-    struct Stored {
-        let file: KeystoreFile
-        let mac: [UInt8]
-        let format: Format
+    package struct Stored {
+        package let file: KeystoreFile
+        package let mac: [UInt8]
+        package let format: Format
     }
 
     /// The tenants in byte order of their ids, the order of the file and of the MAC input.
@@ -55,7 +55,7 @@ struct KeystoreFile: Equatable {
     /// What the MAC covers: each field as a 4-byte big-endian length and its UTF-8 bytes, in
     /// this order: the label, the format name, the epoch and the tenant count in decimal, then
     /// per tenant (in byte order) its id, DEK id, wrapped key, commitment and creation time.
-    var authenticatedBytes: [UInt8] {
+    package var authenticatedBytes: [UInt8] {
         var fields = [Self.macLabel, Self.formatName, String(epoch.number), String(tenants.count)]
         for (tenant, entry) in sortedTenants {
             fields += [tenant.rawValue, entry.dekID, entry.wrapped, entry.commitment, entry.created]
@@ -77,7 +77,7 @@ struct KeystoreFile: Equatable {
     /// The canonical file: JSON with keys in byte order, one tenant per line. No value needs
     /// escaping, since every field is validated to a character set without quotes, backslashes
     /// or control characters.
-    func encoded(mac: [UInt8]) -> [UInt8] {
+    package func encoded(mac: [UInt8]) -> [UInt8] {
         func string(_ value: String) -> String {
             precondition(value.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5c }, "unvalidated keystore field")
             return "\"\(value)\""
@@ -111,7 +111,7 @@ struct KeystoreFile: Equatable {
     /// Parses and validates a stored keystore, v2 or v1; the MAC is the caller's to verify.
     /// A v2 file must be byte for byte its canonical encoding. Any failure is
     /// `KeyError.keystoreDamaged` naming `path` and the field at fault.
-    static func decode(_ bytes: [UInt8], path: String) throws -> Stored {
+    package static func decode(_ bytes: [UInt8], path: String) throws -> Stored {
         func damaged(_ reason: String) -> KeyError { .keystoreDamaged(path: path, reason: reason) }
         let document: Document
         do {

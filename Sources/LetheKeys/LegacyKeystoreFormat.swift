@@ -7,12 +7,12 @@
 /// entry's `created` string left the MAC valid and the tenant's key gone. A v1 file is
 /// therefore migrated only if every field also passes the v2 validation, which refuses that
 /// edit (a creation time must be a timestamp).
-enum LegacyKeystoreFormat {
+package enum LegacyKeystoreFormat {
     static let formatName = "lethe-keystore-v1"
 
     /// The v1 MAC input: `lethe-keystore-v1\nepoch N\n`, then per tenant in order
     /// `tenant dekID wrapped commitment created\n`.
-    static func authenticatedBytes(_ file: KeystoreFile) -> [UInt8] {
+    package static func authenticatedBytes(_ file: KeystoreFile) -> [UInt8] {
         var text = "\(formatName)\nepoch \(file.epoch.number)\n"
         for (tenant, entry) in file.sortedTenants {
             text += "\(tenant.rawValue) \(entry.dekID) \(entry.wrapped) \(entry.commitment) \(entry.created)\n"

@@ -76,3 +76,10 @@ public struct ServiceSigningKey: Sendable {
         get throws { try publicKey.fingerprint }
     }
 }
+
+extension ServiceSigningKey {
+    /// A key pair held only in memory (for tests and fuzzing; the service's is always a file).
+    package init(privateKey: Ed25519.PrivateKey) throws {
+        self.init(privateKey: privateKey, publicKey: try privateKey.publicKey)
+    }
+}

@@ -86,6 +86,18 @@ struct ByteReader {
         return Int(value)
     }
 
+    /// The count of the elements that follow, each at least `minimumSize` bytes long: refused
+    /// when the bytes left cannot hold that many, so that no allocation is sized by a count
+    /// the data merely states.
+    mutating func count(limit: Int, elementsOfAtLeast minimumSize: Int) throws -> Int {
+        let value = try count(limit: limit)
+        let room = (bytes.count - position) / minimumSize
+        guard value <= room else {
+            throw MalformedData(what: what, reason: "counts \(value) entries where its remaining \(bytes.count - position) bytes hold at most \(room)")
+        }
+        return value
+    }
+
     mutating func signed() throws -> Int64 {
         let raw = try varint()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))

@@ -59,7 +59,7 @@ public struct IndexContents: Sendable, Equatable {
         self.packs = packs
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: packs.reduce(16) { $0 + 48 + $1.entries.count * 45 })
         writer.varint(packs.count)
         for pack in packs {
@@ -71,9 +71,10 @@ public struct IndexContents: Sendable, Equatable {
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8], what: String) throws -> IndexContents {
+    package static func decode(_ bytes: [UInt8], what: String) throws -> IndexContents {
         var reader = ByteReader(bytes, what: what)
-        let count = try reader.count(limit: 1 << 24)
+        // A pack record is at least 34 bytes: the pack id, its size, its header's length.
+        let count = try reader.count(limit: 1 << 24, elementsOfAtLeast: 34)
         var packs: [PackRecord] = []
         packs.reserveCapacity(count)
         for _ in 0..<count {

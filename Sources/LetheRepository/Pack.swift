@@ -35,7 +35,7 @@ public struct PackEntry: Hashable, Sendable {
 /// so no (key, nonce) pair repeats. Each blob's associated data binds tenant, "blob", its id,
 /// the pack id, its type, flags and offset; the header's binds tenant, "pack-header" and the
 /// pack id. See docs/format.md.
-enum Pack {
+package enum Pack {
     static let preamble: [UInt8] = Array("LTHPACK".utf8) + [1]
     static let headerNonce: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]
 
@@ -62,7 +62,7 @@ enum Pack {
         AssociatedData.make(tenant: tenant, kind: "pack-header", id: pack.bytes)
     }
 
-    static func encodeHeader(_ entries: [PackEntry]) -> [UInt8] {
+    package static func encodeHeader(_ entries: [PackEntry]) -> [UInt8] {
         var writer = ByteWriter(capacity: entries.count * 45 + 8)
         writer.varint(entries.count)
         for entry in entries {
@@ -76,9 +76,10 @@ enum Pack {
         return writer.bytes
     }
 
-    static func decodeHeader(_ bytes: [UInt8], pack: PackID, what: String) throws -> [PackEntry] {
+    package static func decodeHeader(_ bytes: [UInt8], pack: PackID, what: String) throws -> [PackEntry] {
         var reader = ByteReader(bytes, what: what)
-        let count = try reader.count(limit: 1 << 22)
+        // An entry is at least 37 bytes: type, flags, the blob id and three varints.
+        let count = try reader.count(limit: 1 << 22, elementsOfAtLeast: 37)
         var entries: [PackEntry] = []
         entries.reserveCapacity(count)
         for _ in 0..<count {
@@ -103,8 +104,8 @@ enum Pack {
 /// Writes one pack straight into the store as its blobs arrive, so memory holds one sealed
 /// blob at a time, not the pack. The pack becomes visible only at `finish()`; a writer
 /// released before that leaves nothing behind.
-final class PackWriter {
-    let id: PackID
+package final class PackWriter {
+    package let id: PackID
     private let key: SymmetricKey
     private let keys: TenantKeys
     private let output: ObjectWriter
@@ -113,16 +114,17 @@ final class PackWriter {
     private(set) var size = 0
     private(set) var entries: [PackEntry] = []
 
-    init(keys: TenantKeys, store: ObjectStore) throws {
-        id = try PackID.random()
-        key = try Pack.key(pack: id, keys: keys)
+    /// A pack named `id` (fuzzing's seeds name theirs), else a fresh random id.
+    package init(keys: TenantKeys, store: ObjectStore, id: PackID? = nil) throws {
+        self.id = try id ?? PackID.random()
+        key = try Pack.key(pack: self.id, keys: keys)
         self.keys = keys
-        output = try store.writer(for: Layout.pack(keys.tenant, id))
+        output = try store.writer(for: Layout.pack(keys.tenant, self.id))
         try emit(Pack.preamble)
     }
 
     /// Encrypts `plaintext` into the pack as blob `id`.
-    func add(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws -> PackEntry {
+    package func add(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws -> PackEntry {
         let location = BlobLocation(
             pack: self.id, type: type, flags: 0, offset: size,
             sealedLength: plaintext.count + AESGCM.tagByteCount, plainLength: plaintext.count)
@@ -138,7 +140,7 @@ final class PackWriter {
     }
 
     /// Writes the sealed header and its length and commits the pack; returns its size.
-    func finish() throws -> Int {
+    package func finish() throws -> Int {
         let header = Pack.encodeHeader(entries)
         scratch.removeAll(keepingCapacity: true)
         try header.withUnsafeBytes { h in

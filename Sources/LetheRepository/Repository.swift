@@ -181,17 +181,7 @@ public final class Repository: @unchecked Sendable {
 
     public func loadSnapshot(_ id: SnapshotID) throws -> Snapshot {
         let key = Layout.snapshot(tenant, id)
-        let plaintext = try getSealed(kind: .snapshot, name: id.hex, at: key)
-        let snapshot: Snapshot
-        do {
-            snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(plaintext))
-        } catch {
-            throw IntegrityViolation(object: key, problem: "authenticates but does not parse as a snapshot")
-        }
-        guard snapshot.tenant == tenant.rawValue, snapshot.treeID != nil else {
-            throw IntegrityViolation(object: key, problem: "names another tenant or no tree")
-        }
-        return snapshot
+        return try Snapshot.decode(try getSealed(kind: .snapshot, name: id.hex, at: key), tenant: tenant, key: key)
     }
 
     /// Loads every snapshot, newest first.

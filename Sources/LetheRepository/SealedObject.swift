@@ -26,12 +26,12 @@ public enum ObjectKind: UInt8, Sendable, CaseIterable {
 /// sealed with AES-256-GCM under the per-object key derived from `salt`, with associated data
 /// `AssociatedData(tenant, kind, name)` followed by the 50 header bytes. The header is thus
 /// authenticated too, and an object renamed, moved to another tenant or relabelled fails.
-enum SealedObject {
+package enum SealedObject {
     static let magic: [UInt8] = Array("LTHO".utf8)
     static let version: UInt8 = 1
     static let headerCount = 4 + 1 + 1 + 32 + 12
 
-    static func seal(_ plaintext: [UInt8], kind: ObjectKind, name: String, keys: TenantKeys) throws -> [UInt8] {
+    package static func seal(_ plaintext: [UInt8], kind: ObjectKind, name: String, keys: TenantKeys) throws -> [UInt8] {
         let salt = try SystemRandom.bytes(count: 32)
         let nonce = try SystemRandom.bytes(count: AESGCM.nonceByteCount)
         var out = magic + [version, kind.rawValue] + salt + nonce
@@ -46,7 +46,7 @@ enum SealedObject {
 
     /// The plaintext, or `IntegrityViolation` naming `key` when the object is not a genuine
     /// object of this tenant, kind and name.
-    static func open(_ sealed: [UInt8], kind: ObjectKind, name: String, keys: TenantKeys, key: ObjectKey) throws -> [UInt8] {
+    package static func open(_ sealed: [UInt8], kind: ObjectKind, name: String, keys: TenantKeys, key: ObjectKey) throws -> [UInt8] {
         guard sealed.count >= headerCount + AESGCM.tagByteCount else {
             throw IntegrityViolation(object: key, problem: "truncated (\(sealed.count) bytes)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LetheStore
 
 /// One backup of one tenant at one time: the root tree and what the run found. Stored
 /// encrypted as `tenants/<t>/snapshots/<id>` (JSON inside).
@@ -31,6 +32,21 @@ public struct Snapshot: Codable, Sendable, Equatable {
     }
 
     public var treeID: BlobID? { BlobID(hex: tree) }
+
+    /// The snapshot in `plaintext`, the authenticated content of `key`, which must be one of
+    /// `tenant`'s and name a root tree.
+    package static func decode(_ plaintext: [UInt8], tenant: TenantID, key: ObjectKey) throws -> Snapshot {
+        let snapshot: Snapshot
+        do {
+            snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(plaintext))
+        } catch {
+            throw IntegrityViolation(object: key, problem: "authenticates but does not parse as a snapshot")
+        }
+        guard snapshot.tenant == tenant.rawValue, snapshot.treeID != nil else {
+            throw IntegrityViolation(object: key, problem: "names another tenant or no tree")
+        }
+        return snapshot
+    }
 }
 
 /// What a backup did, per tenant: the numbers of the JSON summary.

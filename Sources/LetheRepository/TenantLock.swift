@@ -15,7 +15,7 @@ public final class TenantLock: @unchecked Sendable {
     public static let staleAfter: TimeInterval = 30 * 60
     public static let refreshInterval: TimeInterval = 5 * 60
 
-    struct Holder: Codable {
+    package struct Holder: Codable {
         var host: String
         var pid: Int32
         var time: String

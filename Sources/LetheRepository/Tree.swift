@@ -75,7 +75,7 @@ public struct Tree: Hashable, Sendable {
         nodes.first { $0.name.utf8.elementsEqual(name.utf8) }
     }
 
-    func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: nodes.count * 96 + 8)
         writer.byte(1)
         writer.varint(nodes.count)
@@ -104,10 +104,11 @@ public struct Tree: Hashable, Sendable {
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8], what: String) throws -> Tree {
+    package static func decode(_ bytes: [UInt8], what: String) throws -> Tree {
         var reader = ByteReader(bytes, what: what)
         guard try reader.byte() == 1 else { throw MalformedData(what: what, reason: "unknown tree version") }
-        let count = try reader.count(limit: 1 << 24)
+        // A node is at least 12 bytes: a 1-byte name and its length, the kind, nine varints.
+        let count = try reader.count(limit: 1 << 24, elementsOfAtLeast: 12)
         var nodes: [Node] = []
         nodes.reserveCapacity(count)
         for _ in 0..<count {
@@ -119,14 +120,16 @@ public struct Tree: Hashable, Sendable {
             let mode = UInt32(truncatingIfNeeded: try reader.varint()) & 0o7777
             let uid = UInt32(truncatingIfNeeded: try reader.varint())
             let gid = UInt32(truncatingIfNeeded: try reader.varint())
-            let modified = FileTime(seconds: try reader.signed(), nanoseconds: Int32(truncatingIfNeeded: try reader.varint()))
-            let changed = FileTime(seconds: try reader.signed(), nanoseconds: Int32(truncatingIfNeeded: try reader.varint()))
+            // Nanoseconds are below 10⁹: anything else is no time a file system gives, and
+            // would neither be restored nor encoded again.
+            let modified = FileTime(seconds: try reader.signed(), nanoseconds: Int32(try reader.count(limit: 999_999_999)))
+            let changed = FileTime(seconds: try reader.signed(), nanoseconds: Int32(try reader.count(limit: 999_999_999)))
             let inode = try reader.varint()
             var node = Node(name: name, kind: kind, mode: mode, uid: uid, gid: gid, modified: modified, changed: changed, inode: inode)
             switch kind {
             case .file:
                 node.size = try reader.count(limit: Int.max)
-                let blobs = try reader.count(limit: 1 << 24)
+                let blobs = try reader.count(limit: 1 << 24, elementsOfAtLeast: 32)
                 node.content.reserveCapacity(blobs)
                 for _ in 0..<blobs { node.content.append(try reader.identifier()) }
             case .directory:

@@ -14,7 +14,7 @@ import LetheStore
 /// or other permission bits. Anything else is refused with a `KeyFileError` naming the path,
 /// before a byte is read. The contents go straight into wiped memory; the secret is copied
 /// from there into its own `SecureBytes`. Errors name the path and profile, never a value.
-enum CredentialsFile {
+package enum CredentialsFile {
     /// Larger is not a credentials file; refusing it bounds what a wrong path can make us read.
     static let sizeLimit = 64 * 1024
 
@@ -38,7 +38,7 @@ enum CredentialsFile {
 
     /// The credentials of `[profile]` in `text`. Only the secret's bytes are copied, and only
     /// into `SecureBytes`.
-    private static func parse(_ text: UnsafeRawBufferPointer, path: String, profile: String) throws -> S3Credentials {
+    package static func parse(_ text: UnsafeRawBufferPointer, path: String, profile: String) throws -> S3Credentials {
         var inProfile = false
         var foundProfile = false
         var accessKeyID: String?

@@ -19,7 +19,7 @@ extension S3ConfigurationError: KindedError {
 }
 
 extension XMLRefused: KindedError {
-    var kind: ErrorKind { .failed }
+    package var kind: ErrorKind { .failed }
 }
 
 extension TransportFailure: KindedError {

@@ -3,15 +3,15 @@ import LetheStore
 
 /// The S3 XML answers S3Store reads, each parsed from an `XMLTree` with every element it relies
 /// on checked: a missing or malformed one is an `XMLRefused`, never a default value.
-enum S3Responses {
+package enum S3Responses {
     /// `<Error><Code>…</Code><Message>…</Message></Error>`.
-    struct ErrorDocument: Equatable, Sendable {
+    package struct ErrorDocument: Equatable, Sendable {
         let code: String
         let message: String
 
         /// The error document in `data`, or nil if `data` is not one (an empty body, HTML
         /// from a proxy, another document).
-        static func parse(_ data: Data) -> ErrorDocument? {
+        package static func parse(_ data: Data) -> ErrorDocument? {
             guard let root = try? XMLTree.parse(data), root.name == "Error", let code = root.text("Code")?.trimmed, !code.isEmpty else {
                 return nil
             }
@@ -19,19 +19,19 @@ enum S3Responses {
         }
     }
 
-    struct ObjectEntry: Equatable, Sendable {
+    package struct ObjectEntry: Equatable, Sendable {
         let key: String
         let size: Int
     }
 
     /// ListObjectsV2: a page of objects and (with a delimiter) common prefixes.
-    struct ListObjectsPage: Equatable, Sendable {
+    package struct ListObjectsPage: Equatable, Sendable {
         let objects: [ObjectEntry]
         let commonPrefixes: [String]
         /// Where the next page starts; nil on the last page.
         let continuationToken: String?
 
-        static func parse(_ data: Data) throws -> ListObjectsPage {
+        package static func parse(_ data: Data) throws -> ListObjectsPage {
             let root = try document(data, "ListBucketResult")
             let objects = try root.children("Contents").map { entry in
                 ObjectEntry(key: try entry.required("Key"), size: try entry.integer("Size"))
@@ -42,7 +42,7 @@ enum S3Responses {
         }
     }
 
-    struct VersionEntry: Equatable, Sendable {
+    package struct VersionEntry: Equatable, Sendable {
         let key: String
         /// S3's version id; `null` for the version an unversioned write made.
         let versionID: String
@@ -52,12 +52,12 @@ enum S3Responses {
     }
 
     /// ListObjectVersions: versions and delete markers in key order, then newest first.
-    struct ListVersionsPage: Sendable {
+    package struct ListVersionsPage: Sendable {
         let entries: [VersionEntry]
         /// `(key-marker, version-id-marker)` of the next page; nil on the last page.
         let next: (key: String, versionID: String)?
 
-        static func parse(_ data: Data) throws -> ListVersionsPage {
+        package static func parse(_ data: Data) throws -> ListVersionsPage {
             let root = try document(data, "ListVersionsResult")
             var entries: [VersionEntry] = []
             // Versions and delete markers interleave in S3's order; keep it.
@@ -77,11 +77,11 @@ enum S3Responses {
     }
 
     /// ListMultipartUploads: uploads started and neither completed nor aborted.
-    struct ListUploadsPage: Sendable {
+    package struct ListUploadsPage: Sendable {
         let uploads: [(key: String, uploadID: String)]
         let next: (key: String, uploadID: String)?
 
-        static func parse(_ data: Data) throws -> ListUploadsPage {
+        package static func parse(_ data: Data) throws -> ListUploadsPage {
             let root = try document(data, "ListMultipartUploadsResult")
             let uploads = try root.children("Upload").map { (key: try $0.required("Key"), uploadID: try $0.required("UploadId").trimmed) }
             guard try root.flag("IsTruncated") else { return ListUploadsPage(uploads: uploads, next: nil) }
@@ -93,10 +93,10 @@ enum S3Responses {
     }
 
     /// DeleteObjects: with `<Quiet>`, only the keys that failed are listed.
-    struct DeleteResult: Sendable {
+    package struct DeleteResult: Sendable {
         let failures: [(key: String, code: String)]
 
-        static func parse(_ data: Data) throws -> DeleteResult {
+        package static func parse(_ data: Data) throws -> DeleteResult {
             let root = try document(data, "DeleteResult")
             return DeleteResult(failures: try root.children("Error").map {
                 (key: try $0.required("Key"), code: $0.text("Code")?.trimmed ?? "unknown")
@@ -105,7 +105,7 @@ enum S3Responses {
     }
 
     /// CreateMultipartUpload.
-    static func uploadID(_ data: Data) throws -> String {
+    package static func uploadID(_ data: Data) throws -> String {
         let id = try document(data, "InitiateMultipartUploadResult").required("UploadId").trimmed
         guard !id.isEmpty else { throw XMLRefused(problem: "InitiateMultipartUploadResult has an empty UploadId") }
         return id
@@ -113,12 +113,12 @@ enum S3Responses {
 
     /// CompleteMultipartUpload answers 200 and then either this or an `<Error>` document (the
     /// failure can happen after the status line went out); the caller checks for the error.
-    static func completedETag(_ data: Data) throws -> String {
+    package static func completedETag(_ data: Data) throws -> String {
         try document(data, "CompleteMultipartUploadResult").required("ETag").trimmed
     }
 
     /// GetBucketVersioning: no `<Status>` means versioning was never enabled.
-    static func versioning(_ data: Data) throws -> Versioning {
+    package static func versioning(_ data: Data) throws -> Versioning {
         switch try document(data, "VersioningConfiguration").text("Status")?.trimmed {
         case nil, "": return .unversioned
         case "Enabled": return .enabled
@@ -128,7 +128,7 @@ enum S3Responses {
     }
 
     /// GetObjectLockConfiguration.
-    struct ObjectLock: Equatable, Sendable {
+    package struct ObjectLock: Equatable, Sendable {
         let enabled: Bool
         /// The bucket's default retention, which every new version gets.
         let defaultRetention: DefaultRetention?
@@ -139,7 +139,7 @@ enum S3Responses {
             let years: Int?
         }
 
-        static func parse(_ data: Data) throws -> ObjectLock {
+        package static func parse(_ data: Data) throws -> ObjectLock {
             let root = try document(data, "ObjectLockConfiguration")
             let enabled = root.text("ObjectLockEnabled")?.trimmed == "Enabled"
             guard let rule = root.child("Rule")?.child("DefaultRetention") else { return ObjectLock(enabled: enabled, defaultRetention: nil) }
@@ -152,13 +152,13 @@ enum S3Responses {
     }
 
     /// GetObjectRetention: the mode and the date until which the version is kept.
-    static func retention(_ data: Data) throws -> (mode: String, until: Date) {
+    package static func retention(_ data: Data) throws -> (mode: String, until: Date) {
         let root = try document(data, "Retention")
         return (try root.required("Mode").trimmed, try root.date("RetainUntilDate"))
     }
 
     /// GetObjectLegalHold: whether a legal hold is on.
-    static func legalHoldIsOn(_ data: Data) throws -> Bool {
+    package static func legalHoldIsOn(_ data: Data) throws -> Bool {
         try document(data, "LegalHold").required("Status").trimmed == "ON"
     }
 

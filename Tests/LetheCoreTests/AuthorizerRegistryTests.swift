@@ -36,6 +36,13 @@ import Testing
         #expect(try registry.current()?.version == 2)
     }
 
+    /// A request names a registry version; an empty chain (a store whose registry is gone) has
+    /// none, which is no version rather than a trap on the range 1...0.
+    @Test func anEmptyChainHasNoVersion() throws {
+        let empty = try RegistryChain.verify([], serviceKey: try Ed25519.PrivateKey().publicKey) { "version \($0)" }
+        #expect(empty.document(1) == nil && empty.document(0) == nil && empty.current == nil)
+    }
+
     @Test func proposingChangesNothingUntilTheAuthorizersSign() throws {
         _ = try registry.proposeAdd(name: "dana", role: .dpo, publicKeyPEM: try dana.publicKey.pemRepresentation)
         _ = try registry.proposeAdd(name: "carl", role: .officer, publicKeyPEM: try carl.publicKey.pemRepresentation)

@@ -1,5 +1,6 @@
 import LetheCore
 import LetheCrypto
+import LetheStore
 import Testing
 
 @Suite struct InventoryTests {
@@ -13,6 +14,13 @@ import Testing
         #expect(inventory.digest == expected)
         #expect(inventory.objectCount == 2 && inventory.bytes == 30)
         #expect(inventory.objects.map(\.key) == ["tenants/b/data/00/y", "tenants/b/snapshots/x"])
+    }
+
+    /// An auditor's `ReportVerifier` recomputes the inventory of a report it was handed: sizes
+    /// that overflow are an integrity error, not a trap (found by review of the report target).
+    @Test func sizesThatOverflowAreRefused() {
+        let huge = InventoryItem(key: "tenants/acme/a", size: Int.max, sha256: String(repeating: "0", count: 64))
+        #expect(throws: LetheStore.LetheError.self) { _ = try Inventory(objects: [huge, huge]) }
     }
 
     @Test func anyChangeToAnObjectChangesTheDigest() throws {

@@ -59,6 +59,12 @@ public final class AuditLog: @unchecked Sendable {
         let digits = String(size)
         return try! ObjectKey("audit/checkpoints/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits)
     }
+    /// The tiles of a log holding exactly `entries`, as an append onto an empty log writes
+    /// them: lets the fuzz targets store arbitrary entries in the real layout.
+    package static func tiles(of entries: [[UInt8]]) throws -> [(key: ObjectKey, bytes: [UInt8])] {
+        try TileAppend(onto: TiledTree(size: 0, backing: .memory([:])), entries: entries).writes.map { ($0.tile.key, $0.bytes) }
+    }
+
     static let checkpointsPrefix = try! ObjectKey("audit/checkpoints")
     static let latestKey = try! ObjectKey("audit/checkpoint")
 
@@ -285,7 +291,7 @@ public final class AuditLog: @unchecked Sendable {
     /// The entries `checkpoint` covers, proven under it: one pass over the entry bundles, whose
     /// hashes must reproduce the signed root and the stored hash tiles, so that proofs taken
     /// from the tiles afterwards are proofs about these entries.
-    func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
+    package func history(under checkpoint: Checkpoint?) throws -> AuditHistory {
         guard let checkpoint, checkpoint.size > 0 else {
             return AuditHistory(checkpoint: checkpoint, entries: [], bytes: [], frontier: MerkleFrontier(), tree: TiledTree(size: 0, backing: .store(store)))
         }
@@ -411,7 +417,7 @@ public struct AuditHistory: Sendable {
     /// The stored bytes of each entry (the Merkle leaves' input).
     public let bytes: [[UInt8]]
     /// The right edge of the tree of these entries, for reading on from here.
-    let frontier: MerkleFrontier
+    package let frontier: MerkleFrontier
     let tree: TiledTree
 
     public var size: Int { entries.count }

@@ -198,5 +198,5 @@ public struct MerkleFrontier: Codable, Equatable, Sendable {
     }
 
     /// True when the shape matches the size (one subtree per set bit).
-    var isWellFormed: Bool { hashes.count == size.nonzeroBitCount && hashes.allSatisfy { $0.count == 32 } }
+    package var isWellFormed: Bool { hashes.count == size.nonzeroBitCount && hashes.allSatisfy { $0.count == 32 } }
 }

@@ -61,7 +61,7 @@ public struct RegistrySignature: Codable, Equatable, Sendable {
 /// authorizers' signatures collected for it.
 public struct RegistryEnvelope: Codable, Equatable, Sendable {
     public static let formatName = "lethe-authorizer-registry-envelope-v1"
-    static let serviceContext = "authorizer-registry"
+    package static let serviceContext = "authorizer-registry"
 
     public var format: String = RegistryEnvelope.formatName
     /// The canonical document bytes, base64.
@@ -89,7 +89,7 @@ public enum RegistryChain {
 
         public var current: RegistryDocument? { documents.last }
         public func document(_ version: Int) -> RegistryDocument? {
-            (1...documents.count).contains(version) ? documents[version - 1] : nil
+            version >= 1 && version <= documents.count ? documents[version - 1] : nil
         }
     }
 
@@ -176,7 +176,7 @@ public enum RegistryChain {
     }
 
     /// Faults no signature can cure.
-    static func structuralProblem(_ document: RegistryDocument, previous: RegistryDocument?, previousDigest: String?) throws -> String? {
+    package static func structuralProblem(_ document: RegistryDocument, previous: RegistryDocument?, previousDigest: String?) throws -> String? {
         if let reason = document.policy.validate() { return reason }
         guard document.gracePeriodHours >= 0 else { return "the grace period is negative" }
         guard document.canMeetPolicy else {

@@ -80,8 +80,7 @@ public struct IndexRebuild: Sendable {
     private func rebuildTenant(_ tenant: TenantID, into catalog: Catalog, result: inout Result) throws {
         let repository = try installation.repository(for: tenant)
         let key = Layout.record(tenant)
-        let plaintext = try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: key)
-        let record = try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
+        let record = try TenantRecord.decode(try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: key), key: key)
         try catalog.upsert(record)
         try catalog.sync(repository)
         result.tenants += 1

@@ -48,10 +48,18 @@ public struct Inventory: Codable, Equatable, Sendable {
     public let bytes: Int
     public let digest: String
 
+    /// Throws an integrity error when the sizes add up to more than `Int.max`: no store holds
+    /// that, but a report to verify may say so.
     public init(objects: [InventoryItem]) throws {
+        var total = 0
+        for object in objects {
+            let (sum, overflow) = total.addingReportingOverflow(object.size)
+            guard !overflow else { throw LetheError.integrity("the inventory's sizes add up to more than \(Int.max) bytes") }
+            total = sum
+        }
         self.objects = objects.sorted { $0.key < $1.key }
         objectCount = objects.count
-        bytes = objects.reduce(0) { $0 + $1.size }
+        bytes = total
         digest = Hex.encode(try SHA256.hash(Array(Inventory.digestInput(self.objects).utf8)))
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import LetheRepository
 import LetheStore
 
@@ -49,5 +50,14 @@ public struct TenantRecord: Codable, Equatable, Sendable {
         self.created = created
         state = .active
         events = [LifecycleEvent(time: created, event: "added", detail: nil, actor: actor)]
+    }
+
+    /// The record in `plaintext`, the authenticated content of `key`.
+    package static func decode(_ plaintext: [UInt8], key: ObjectKey) throws -> TenantRecord {
+        do {
+            return try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
+        } catch {
+            throw LetheError.integrity("\(key) authenticates but is not a tenant record")
+        }
     }
 }

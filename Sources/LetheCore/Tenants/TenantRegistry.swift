@@ -67,13 +67,7 @@ public struct TenantRegistry: Sendable {
             try refuseIfBeingDestroyed(id)
             throw KeyError.keystoreLacksTenant(id, path: try installation.keystore().path)
         }
-        let plaintext = try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key)
-        let record: TenantRecord
-        do {
-            record = try JSONDecoder().decode(TenantRecord.self, from: Data(plaintext))
-        } catch {
-            throw LetheError.integrity("\(key) authenticates but is not a tenant record")
-        }
+        let record = try TenantRecord.decode(try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key), key: key)
         // The store is the truth: a catalog that lost this tenant's row gets it back.
         let catalog = try installation.catalog()
         if try catalog.tenant(id) == nil { try catalog.upsert(record) }

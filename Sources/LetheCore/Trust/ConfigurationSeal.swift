@@ -19,11 +19,17 @@ import LetheStore
 /// whitespace. A configuration written before signatures existed is adopted (signed, and the
 /// key directory bound to it) the first time it is read, once: after that, an unsigned one is
 /// refused like a forged one.
-enum ConfigurationSeal {
+package enum ConfigurationSeal {
     static let context = "configuration"
     static let bindingName = "installation"
 
-    static func canonicalBytes(_ configuration: Configuration) throws -> [UInt8] {
+    /// Whether `signature` (base64) is `publicKey`'s over `configuration`.
+    package static func isSigned(_ configuration: Configuration, signature: String, by publicKey: Ed25519.PublicKey) throws -> Bool {
+        guard let raw = Data(base64Encoded: signature).map(Array.init) else { return false }
+        return publicKey.isValidSignature(raw, for: SignedObject.signedBytes(context: context, document: try canonicalBytes(configuration)))
+    }
+
+    package static func canonicalBytes(_ configuration: Configuration) throws -> [UInt8] {
         var unsigned = configuration
         unsigned.signature = nil
         let encoder = JSONEncoder()
@@ -32,7 +38,7 @@ enum ConfigurationSeal {
     }
 
     /// `configuration` with the signature of `key` over it.
-    static func signed(_ configuration: Configuration, key: ServiceSigningKey) throws -> Configuration {
+    package static func signed(_ configuration: Configuration, key: ServiceSigningKey) throws -> Configuration {
         var signed = configuration
         signed.signature = Data(try key.sign(SignedObject.signedBytes(context: context, document: canonicalBytes(configuration))))
             .base64EncodedString()
@@ -84,8 +90,7 @@ enum ConfigurationSeal {
             throw LetheError.integrity(
                 "\(path) names the key directory \(keysDirectory), which belongs to another installation (or to none)")
         }
-        guard let raw = Data(base64Encoded: signature).map(Array.init),
-              signing.publicKey.isValidSignature(raw, for: SignedObject.signedBytes(context: context, document: try canonicalBytes(configuration))) else {
+        guard try isSigned(configuration, signature: signature, by: signing.publicKey) else {
             throw LetheError.integrity(
                 "\(path) was changed outside `lethe config set` (its signature does not verify); restore it, or set each value again with `lethe config set`")
         }

@@ -23,7 +23,7 @@ public struct SignedObject: Codable, Equatable, Sendable {
     public var signature: String
 
     /// The bytes the signature covers: a label, the context and the document, NUL-separated.
-    static func signedBytes(context: String, document: [UInt8]) -> [UInt8] {
+    package static func signedBytes(context: String, document: [UInt8]) -> [UInt8] {
         Array("lethe/v1/signed-object".utf8) + [0] + Array(context.utf8) + [0] + document
     }
 

@@ -19,7 +19,7 @@ import LetheStore
 /// or block a lease, as they can delete objects.
 public final class Lease: @unchecked Sendable {
     /// One generation, as stored.
-    struct Record: Codable, Equatable {
+    package struct Record: Codable, Equatable {
         var holder: String
         var generation: Int
         var expires: String
@@ -87,7 +87,7 @@ public final class Lease: @unchecked Sendable {
                let until = Timestamp.parse(newest.expires), clock.now() < until {
                 return .busy(holder: newest.holder, until: newest.expires)
             }
-            let next = (newest?.generation ?? 0) + 1
+            let next = nextGeneration(after: newest)
             let record = Record(
                 holder: worker, generation: next, expires: Timestamp.format(clock.now().addingTimeInterval(duration)),
                 released: false)
@@ -195,18 +195,42 @@ public final class Lease: @unchecked Sendable {
     /// next taker reads).
     private func forget(below generation: Int) throws {
         for object in try store.list(prefix: try Lease.prefix(name)) {
-            if let number = Int(object.key.name), number < generation - 1 { try store.delete(object.key) }
+            if let number = Lease.generation(ofName: object.key.name), number < generation - 1 { try store.delete(object.key) }
         }
     }
 
     private static func newestRecord(_ name: String, store: ObjectStore) throws -> Record? {
-        guard let newest = try store.list(prefix: try prefix(name)).filter({ Int($0.key.name) != nil }).last else { return nil }
-        // A generation that does not parse (damaged, or written by hand) holds nothing.
-        guard let bytes = try? store.get(newest.key), var record = try? JSONDecoder().decode(Record.self, from: Data(bytes)) else {
-            return Record(holder: "", generation: Int(newest.key.name) ?? 0, expires: "", released: true)
+        guard let newest = try store.list(prefix: try prefix(name)).filter({ generation(ofName: $0.key.name) != nil }).last else { return nil }
+        return decodeRecord(objectName: newest.key.name, bytes: try? store.get(newest.key))
+    }
+
+    /// The generation stored as `objectName` (nil when the name is not a generation), holding
+    /// `bytes` (nil when they could not be read). A generation that does not parse (damaged,
+    /// or written by hand) holds nothing.
+    package static func decodeRecord(objectName: String, bytes: [UInt8]?) -> Record? {
+        guard let generation = generation(ofName: objectName) else { return nil }
+        guard let bytes, var record = try? JSONDecoder().decode(Record.self, from: Data(bytes)) else {
+            return Record(holder: "", generation: generation, expires: "", released: true)
         }
-        record.generation = Int(newest.key.name) ?? record.generation
+        record.generation = generation
         return record
+    }
+
+    /// Generations count takings, renewals and releases, so none comes near this; a name above
+    /// it was not written by Lethe (and the generation after it would overflow).
+    static let maximumGeneration = 1 << 62
+
+    /// The generation an object of a lease is named after: exactly the 20 decimal digits
+    /// `key` writes, below `maximumGeneration`; nil for any other name, which holds nothing.
+    static func generation(ofName name: String) -> Int? {
+        guard name.utf8.count == 20, name.utf8.allSatisfy({ (48...57).contains($0) }), let number = Int(name),
+              number < maximumGeneration else { return nil }
+        return number
+    }
+
+    /// The generation that takes over from `newest`.
+    package static func nextGeneration(after newest: Record?) -> Int {
+        (newest?.generation ?? 0) + 1
     }
 
     private static func encode(_ record: Record) throws -> [UInt8] {
