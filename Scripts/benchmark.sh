@@ -84,23 +84,31 @@ drop_caches() {
 measure() {
     local tool=$1 phase=$2; shift 2
     local log="$work/time-$tool-$phase.log"
-    local start end
+    local start end server0 server1
     drop_caches
+    server0=$(server_cpu)
     start=$(date +%s.%N)
     /usr/bin/time -v -o "$log.rss" "$@" > "$log" 2>&1 || { echo "$tool $phase failed, see $log" >&2; cat "$log" >&2; exit 1; }
     end=$(date +%s.%N)
+    server1=$(server_cpu)
     local rss user sys
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log.rss")
     user=$(awk -F': ' '/User time/ {print $2}' "$log.rss")
     sys=$(awk -F': ' '/System time/ {print $2}' "$log.rss")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$(echo "$end - $start" | bc)" "$rss" "$user" "$sys" >> "$results"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$(echo "$end - $start" | bc)" "$rss" "$user" "$sys" \
+        "$(echo "($server1 - $server0) / $(getconf CLK_TCK)" | bc -l)" >> "$results"
+}
+
+# server_cpu: user + system clock ticks of the S3 server so far (0 for a local store).
+server_cpu() {
+    if [ "$store" = s3 ]; then awk '{print $14 + $15}' "/proc/$(cat "$repo/.tools/seaweedfs-run/pid")/stat"; else echo 0; fi
 }
 
 # per_tenant TOOL PHASE SCRIPT: runs SCRIPT (with $t set) for every tenant, sums the times,
 # keeps the largest peak RSS.
 per_tenant() {
     local tool=$1 phase=$2 script=$3
-    local total=0 peak=0 user=0 sys=0
+    local total=0 peak=0 user=0 sys=0 server=0
     for t in $tenants; do
         measure "$tool" "$phase-$t" bash -c "t=$t; $script"
         local line
@@ -108,12 +116,13 @@ per_tenant() {
         total=$(echo "$total + $(echo "$line" | cut -f3)" | bc)
         user=$(echo "$user + $(echo "$line" | cut -f5)" | bc)
         sys=$(echo "$sys + $(echo "$line" | cut -f6)" | bc)
+        server=$(echo "$server + $(echo "$line" | cut -f7)" | bc -l)
         local rss
         rss=$(echo "$line" | cut -f4)
         [ "$rss" -gt "$peak" ] && peak=$rss
         sed -i '$ d' "$results"
     done
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$total" "$peak" "$user" "$sys" >> "$results"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$total" "$peak" "$user" "$sys" "$server" >> "$results"
 }
 
 # floor NAME COMMAND: a floor row, timed like every tool.
@@ -145,9 +154,8 @@ if [ "$store" = s3 ]; then
     put_rate() {
         local threads
         for threads in 1 2 4; do
-            drop_caches
-            $s3bench put-rate "$floor_bucket" --threads "$threads" --object-mib 16 --total-mib 256 \
-                | sed "s/^{/{\"round\": \"$1\", /" >> "$work/floor-s3.jsonl"
+            measure floor "put-$1-$threads" $s3bench put-rate "$floor_bucket" --threads "$threads" --object-mib 16 --total-mib 256
+            sed "s/^{/{\"round\": \"$1\", /" "$work/time-floor-put-$1-$threads.log" >> "$work/floor-s3.jsonl"
         done
     }
     : > "$work/floor-s3.jsonl"
@@ -199,8 +207,8 @@ if [ "$store" = s3 ]; then
     per_tenant restic restore 'restic --repo s3:'"$LETHE_TEST_S3_ENDPOINT/$restic_bucket"'/$t restore latest --target '"$work"'/restore-restic/$t'
     echo "== raw PUT rate, after; raw GET rate" >&2
     put_rate after
-    drop_caches
-    $s3bench get-rate "$floor_bucket" --threads 4 >> "$work/floor-s3.jsonl"
+    measure floor get $s3bench get-rate "$floor_bucket" --threads 4
+    sed "s/^{/{\"round\": \"after\", /" "$work/time-floor-get.log" >> "$work/floor-s3.jsonl"
     lethe_bytes=$($s3bench bytes "$lethe_bucket" lethe/)
     restic_bytes=$($s3bench bytes "$restic_bucket")
     borg_bytes=0
@@ -232,8 +240,8 @@ data_bytes, lethe_first = int(data_bytes), int(lethe_first)
 repo_bytes = {"lethe": int(lethe_bytes), "restic": int(restic_bytes), "borg": int(borg_bytes)}
 rows = collections.defaultdict(dict)
 for line in open(path):
-    tool, phase, secs, rss, user, sys_ = line.rstrip("\n").split("\t")
-    rows[phase][tool] = (float(secs), int(rss), float(user), float(sys_))
+    tool, phase, secs, rss, user, sys_, server = line.rstrip("\n").split("\t")
+    rows[phase][tool] = (float(secs), int(rss), float(user), float(sys_), float(server))
 MiB = 2 ** 20
 phases = [("first", "first backup"), ("unchanged", "unchanged re-run"), ("churn", "re-run after --mutate 5"), ("restore", "full restore")]
 
@@ -252,12 +260,14 @@ print("| repository bytes (MiB) | " + " | ".join(f"{repo_bytes[t] / MiB:.0f}" fo
 print("| peak RSS (MiB) | " + " | ".join(f"{peak[t] / 1024:.0f}" for t in tools) + " | "
       + " | ".join(f"{peak['lethe'] / peak[t]:.3f}" for t in others) + " |")
 
-print("\nCPU seconds of each tool's processes (user + system), per phase:\n")
-print("| phase | " + " | ".join(tools) + " |")
-print("| --- |" + " ---: |" * len(tools))
+print("\nCPU seconds of each tool's processes (user + system), per phase"
+      + (", and of the S3 server (SeaweedFS) meanwhile" if store == "s3" else "") + ":\n")
+print("| phase | " + " | ".join(tools) + (" | " + " | ".join(f"SeaweedFS for {t}" for t in tools) if store == "s3" else "") + " |")
+print("| --- |" + " ---: |" * (len(tools) * (2 if store == "s3" else 1)))
 for key, label in phases:
     r = rows[key]
-    print(f"| {label} | " + " | ".join(f"{r[t][2]:.2f} + {r[t][3]:.2f}" for t in tools) + " |")
+    print(f"| {label} | " + " | ".join(f"{r[t][2]:.2f} + {r[t][3]:.2f}" for t in tools)
+          + (" | " + " | ".join(f"{r[t][4]:.2f}" for t in tools) if store == "s3" else "") + " |")
 
 first, restore = rows["first"]["lethe"][0], rows["restore"]["lethe"][0]
 if store == "local":
@@ -274,17 +284,24 @@ else:
     puts = [f for f in floors if f["op"] == "put"]
     gets = [f for f in floors if f["op"] == "get"]
     best_put = max(f["mb_per_s"] for f in puts)
+    mean_put = sum(f["mb_per_s"] for f in puts) / len(puts)
     print("\nFloors: SeaweedFS's raw rates measured by boto3 in this run (Scripts/s3-bench.py; 16 MiB objects "
           "of random bytes from memory; MB = 10^6 bytes):\n")
-    print("| floor | threads | MB in | seconds | MB/s |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| floor | threads | MB | seconds | MB/s | boto3 CPU s | SeaweedFS CPU s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for f in puts + gets:
-        label = f"raw PutObject, {f['round']} the tools" if f["op"] == "put" else "raw GetObject (cold), after"
-        print(f"| {label} | {f['threads']} | {f['bytes'] / 1e6:.0f} | {f['seconds']:.2f} | {f['mb_per_s']:.1f} |")
+        label = f"raw PutObject, {f['round']} the tools" if f["op"] == "put" else "raw GetObject (cold), after the tools"
+        key = f"put-{f['round']}-{f['threads']}" if f["op"] == "put" else "get"
+        cpu = rows[key]["floor"]
+        print(f"| {label} | {f['threads']} | {f['bytes'] / 1e6:.0f} | {f['seconds']:.2f} | {f['mb_per_s']:.1f} "
+              f"| {cpu[2] + cpu[3]:.2f} | {cpu[4]:.2f} |")
+    print("\n(seconds: boto3's own clock, from the first request to the last answer; the CPU columns cover the "
+          "whole boto3 process, start-up and making the random bodies included.)")
     up = lethe_first / first / 1e6
     src = data_bytes / first / 1e6
     print(f"\nLethe's first backup: {data_bytes / 1e6:.0f} MB of data, {lethe_first / 1e6:.0f} MB uploaded, in {first:.2f} s: "
-          f"{src:.1f} MB/s of data, {up:.1f} MB/s uploaded = {up / best_put:.2f} of the best raw PUT rate ({best_put:.1f} MB/s).")
+          f"{src:.1f} MB/s of data, {up:.1f} MB/s uploaded = {up / best_put:.2f} of the best raw PUT rate ({best_put:.1f} MB/s), "
+          f"{up / mean_put:.2f} of the mean of the six ({mean_put:.1f} MB/s).")
     if gets:
         g = gets[0]["mb_per_s"]
         print(f"Lethe's restore: {data_bytes / restore / 1e6:.1f} MB/s of data = {data_bytes / restore / 1e6 / g:.2f} of the raw GET rate ({g:.1f} MB/s).")
