@@ -43,7 +43,7 @@ done
 case "$store" in local|s3) ;; *) echo "--store is local or s3" >&2; exit 2 ;; esac
 [ -f "$generator" ] || { echo "data generator not found: $generator (pass --generator)" >&2; exit 2; }
 
-Scripts/install-dependencies.sh libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config restic borgbackup time bc openssl tar python3 >&2
+Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config restic borgbackup time bc openssl tar python3 >&2
 if [ "$store" = s3 ]; then
     Scripts/install-dependencies.sh python3-pip >&2
     python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check boto3 >&2 \

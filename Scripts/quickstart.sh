@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-Scripts/install-dependencies.sh libssl-dev libsqlite3-dev libcurl4-openssl-dev pkg-config sqlite3 openssl tar
+Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config sqlite3 openssl tar
 swift build -c release
 lethe="$repo/.build/release/lethe"
 export LETHE_HOME="$repo/.lethe"

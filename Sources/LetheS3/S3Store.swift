@@ -5,7 +5,7 @@ import LetheStore
 /// The `ObjectStore` on an S3-compatible bucket: what lets several Lethe hosts share one store.
 ///
 /// An `ObjectKey` `k` is the S3 key `PREFIX/k` in the configured bucket (`k` itself when the
-/// prefix is empty). Requests are signed with SigV4 and sent with libcurl (`HTTPTransport`); each
+/// prefix is empty). Requests are signed with SigV4 and sent over FoundationNetworking; each
 /// has a timeout, and those that are safe to repeat (all of them, see `S3Request.Retry` and
 /// docs/s3.md) are retried with backoff. Every body sent carries `x-amz-checksum-sha256`, and
 /// its SHA-256 is also the signed `x-amz-content-sha256`.
