@@ -3,11 +3,11 @@
 // Lethe: per-tenant encrypted backups with audited, provable destruction.
 //
 // Modules depend one way only:
-//   CLibCrypto, CSQLite, CCurl system libraries (OpenSSL 3 libcrypto, SQLite 3, libcurl's easy interface)
+//   CLibCrypto, CSQLite        system libraries (OpenSSL 3 libcrypto, SQLite 3)
 //   CLinux                     the few Linux calls Swift cannot import (variadic prctl)
 //   LetheCrypto                thin, owned wrappers around libcrypto; the only module that imports it
 //   LetheStore                 files, atomic writes, the object store, SQLite connections
-//   LetheS3                    the object store on an S3-compatible bucket (SigV4 over libcurl)
+//   LetheS3                    the object store on an S3-compatible bucket (SigV4 over FoundationNetworking)
 //   LetheKeys                  KEK epochs, the tenant keystore and its ratchet, the service signing key
 //   LetheRepository            chunking, packs, trees, snapshots, index, catalog, backup, restore, verify
 //   LetheCore                  tenants, lifecycle, retention, nightly run, destruction, reports, audit log
@@ -32,15 +32,10 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
         .systemLibrary(name: "CLinux"),
         .target(name: "LetheCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "LetheStore", dependencies: ["LetheCrypto", "CSQLite"]),
-        .target(name: "LetheS3", dependencies: ["LetheCrypto", "LetheStore", "CCurl"]),
+        .target(name: "LetheS3", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheKeys", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheRepository", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "CSQLite"]),
         .target(name: "LetheCore", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "LetheRepository", "LetheS3"]),

@@ -1,17 +1,7 @@
-import CCurl
 import Foundation
-
-/// One HTTP request as `S3Client` hands it over, signed: method, full URL, headers (the
-/// signed ones and those that go with them; `Host` comes from the URL), and the body of a
-/// request that has one.
-struct HTTPRequest: Sendable {
-    var method: String
-    var url: String
-    var headers: [(name: String, value: String)]
-    /// nil for a request without a body (GET, HEAD, DELETE); PUT and POST always have one,
-    /// empty or not.
-    var body: [UInt8]?
-}
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// An HTTP answer: status, headers (names in lower case) and the whole body.
 struct HTTPResponse: Sendable {
@@ -37,186 +27,124 @@ enum TransportFailure: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// One synchronous HTTP/1.1 exchange per call, on the calling thread, with libcurl's easy
-/// interface: no cookies, no redirects (a signed request redirected elsewhere would fail its
-/// signature, and a redirect could send it to a host the configuration never named), HTTP and
-/// HTTPS only, TLS peers and host names verified (libcurl's defaults, against the system's CA
-/// bundle).
+/// One synchronous HTTP exchange per call, over FoundationNetworking `URLSession`s of its own:
+/// no cookies, no cache, no credential storage, and no redirects (a signed request redirected
+/// elsewhere would fail its signature, and a redirect could send it to a host the
+/// configuration never named).
 ///
-/// Why not FoundationNetworking's `URLSession`: on Linux it drives libcurl's multi interface
-/// through libdispatch, and every socket event and timer hops between dispatch threads. Measured
-/// on loopback SeaweedFS (docs/benchmarks.md, "S3 store"), uploading 256 MiB in 16 MiB objects
-/// took 4.6 CPU seconds through `URLSession`, against 0.1 for the `curl` tool and 1.3 for boto3;
-/// on two cores shared with the S3 server, that CPU was what bounded a backup. Here libcurl
-/// sends straight from the caller's buffer.
+/// Requests with a body go over a session of their own, each on a new connection
+/// (`Connection: close`). On Linux, URLSession's libcurl resends a request by itself when a
+/// reused connection closes before any answer, but it cannot rewind a body: the resent request
+/// announces its Content-Length and sends nothing, and hangs until the timeout (measured
+/// against SeaweedFS through the tests' fault proxy). A body request on a fresh connection is
+/// never resent behind our back; bodiless requests (GET, HEAD, DELETE) keep reusing connections.
 ///
-/// Requests with a body go each on a new connection that is closed after the answer
-/// (`Connection: close`), as they did over URLSession, whose libcurl resent a request by
-/// itself without its body when a reused connection closed early. libcurl's easy interface
-/// rewinds a body it holds, but a body request still never shares a connection, so what a
-/// retry is stays `S3Client`'s to decide. Bodiless requests (GET, HEAD, DELETE) reuse
-/// connections: each idle easy handle keeps its own.
+/// Every exchange has a deadline: `URLSession`'s own timeouts, and a wait that cancels the
+/// task when they have not fired `timeout` (plus a second's grace) after the start. Retrying
+/// is not done here but by `S3Client`, which knows which requests are safe to repeat.
 ///
-/// Every exchange has a deadline, `timeout`, from the start to the last byte received
-/// (`CURLOPT_TIMEOUT_MS`). Retrying is not done here but by `S3Client`, which knows which
-/// requests are safe to repeat.
+/// Owns its sessions and invalidates them in `deinit`.
 final class HTTPTransport: Sendable {
     let timeout: TimeInterval
-    private let handles = HandlePool()
+    private let reusing: URLSession
+    private let fresh: URLSession
 
     init(timeout: TimeInterval) {
-        _ = Self.globalInit
         self.timeout = timeout
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.timeoutIntervalForResource = timeout
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCache = nil
+        configuration.urlCredentialStorage = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        reusing = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+        fresh = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
     }
 
-    /// `curl_global_init`, once per process, before the first handle.
-    private static let globalInit: Void = {
-        _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-    }()
+    deinit {
+        reusing.invalidateAndCancel()
+        fresh.invalidateAndCancel()
+    }
 
-    func send(_ request: HTTPRequest) -> Result<HTTPResponse, TransportFailure> {
-        guard let handle = handles.take() else { return .failure(.connection("libcurl could not make a handle")) }
-        defer { handles.give(handle) }
-        let exchange = Exchange()
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-        let hasBody = request.body != nil
-        var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
-        // No `Expect: 100-continue` round trip before a body; no body request shares a connection.
-        lines.append("Expect:")
-        if hasBody { lines.append("Connection: close") }
-        for line in lines { headerList = curl_slist_append(headerList, line) }
-
-        let milliseconds = max(1, Int(timeout * 1000))
-        var ok = true
-        func set(_ option: CURLoption, _ value: Int) { ok = ok && lethe_curl_setopt_long(handle, option, value) == CURLE_OK }
-        func set(_ option: CURLoption, _ value: String) { ok = ok && lethe_curl_setopt_pointer(handle, option, value) == CURLE_OK }
-        curl_easy_reset(handle)
-        set(CURLOPT_URL, request.url)
-        set(CURLOPT_PROTOCOLS_STR, "http,https")
-        set(CURLOPT_FOLLOWLOCATION, 0)
-        set(CURLOPT_NOSIGNAL, 1)
-        set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-        set(CURLOPT_TIMEOUT_MS, milliseconds)
-        set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
-        ok = ok && lethe_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList) == CURLE_OK
-        ok = ok && lethe_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, Exchange.headerCallback) == CURLE_OK
-        ok = ok && lethe_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION, Exchange.bodyCallback) == CURLE_OK
-        let context = Unmanaged.passUnretained(exchange).toOpaque()
-        ok = ok && lethe_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context) == CURLE_OK
-        ok = ok && lethe_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) == CURLE_OK
-        switch request.method {
-        case "GET": set(CURLOPT_HTTPGET, 1)
-        case "HEAD": set(CURLOPT_NOBODY, 1)
-        default: set(CURLOPT_CUSTOMREQUEST, request.method)
+    func send(_ request: URLRequest) -> Result<HTTPResponse, TransportFailure> {
+        var request = request
+        request.timeoutInterval = timeout
+        let hasBody = request.httpBody != nil
+        if hasBody { request.setValue("close", forHTTPHeaderField: "Connection") }
+        let outcome = Outcome(timeout: timeout)
+        let task = (hasBody ? fresh : reusing).dataTask(with: request) { data, response, error in
+            outcome.finish(data: data, response: response, error: error)
         }
-        if hasBody {
-            set(CURLOPT_FRESH_CONNECT, 1)
-            set(CURLOPT_FORBID_REUSE, 1)
+        task.resume()
+        if outcome.done.wait(timeout: .now() + timeout + 1) == .timedOut {
+            task.cancel()
+            _ = outcome.done.wait(timeout: .now() + 5)
+            return .failure(.timedOut(timeout))
         }
-        guard ok else { return .failure(.connection("libcurl refused an option")) }
-
-        let code: CURLcode = withExtendedLifetime(exchange) {
-            guard let body = request.body else { return curl_easy_perform(handle) }
-            // POSTFIELDS sends from this buffer without copying it; it must not be NULL, or
-            // libcurl would read the body from standard input.
-            return body.withUnsafeBytes { bytes -> CURLcode in
-                withUnsafeBytes(of: Exchange.emptyBody) { empty in
-                    set(CURLOPT_POST, 1)
-                    ok = ok && lethe_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)) == CURLE_OK
-                    ok = ok && lethe_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, bytes.baseAddress ?? empty.baseAddress) == CURLE_OK
-                    // CURLOPT_POST made this a POST; the custom method (PUT, POST) is what goes out.
-                    set(CURLOPT_CUSTOMREQUEST, request.method)
-                    guard ok else { return CURLE_FAILED_INIT }
-                    return curl_easy_perform(handle)
-                }
-            }
-        }
-        guard code == CURLE_OK else { return .failure(Self.failure(code, timeout: timeout)) }
-        var status = 0
-        if lethe_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status == 0 {
-            return .failure(.connection("the answer was not HTTP"))
-        }
-        let response = HTTPResponse(status: status, headers: exchange.headers, body: exchange.body)
-        // A body cut short must not pass for a whole one.
-        if request.method != "HEAD", let length = response.header("content-length").flatMap({ Int($0) }), response.body.count != length {
+        let result = outcome.result ?? .failure(.connection("the request ended without an answer"))
+        // A body cut short must not pass for a whole one (curl may report a closed connection
+        // as the end of the body).
+        if case .success(let response) = result, request.httpMethod != "HEAD",
+           let length = response.header("content-length").flatMap({ Int($0) }), response.body.count != length {
             return .failure(.connection("the answer had \(response.body.count) of its \(length) bytes"))
         }
-        return .success(response)
+        return result
     }
 
-    /// The failure a libcurl error stands for, by name and number only.
-    static func failure(_ code: CURLcode, timeout: TimeInterval) -> TransportFailure {
-        switch code {
-        case CURLE_OPERATION_TIMEDOUT: return .timedOut(timeout)
-        case CURLE_COULDNT_CONNECT: return .connection("connection refused")
-        case CURLE_COULDNT_RESOLVE_HOST: return .connection("host not found")
-        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE: return .connection("connection lost")
-        case CURLE_WEIRD_SERVER_REPLY: return .connection("bad server response")
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
-            return .connection("TLS failed (libcurl error \(code.rawValue))")
-        default: return .connection("libcurl error \(code.rawValue)")
-        }
-    }
-
-    /// What libcurl's callbacks collect for one exchange: the headers of the last response
-    /// (an interim `100 Continue` is forgotten when the final status line arrives) and the body.
-    private final class Exchange {
-        var headers: [String: String] = [:]
-        var body = Data()
-        static let emptyBody: UInt8 = 0
-
-        static let headerCallback: lethe_curl_data_callback = { data, size, count, context in
-            let length = size * count
-            guard let data, let context else { return 0 }
-            let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-            if line.hasPrefix("HTTP/") {
-                exchange.headers = [:]
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-                // Repeated headers are joined with ", ", as HTTP allows.
-                exchange.headers[name] = exchange.headers[name].map { "\($0), \(value)" } ?? value
-                if name == "content-length", let expected = Int(value), expected > 0 {
-                    exchange.body.reserveCapacity(min(expected, 64 << 20))
-                }
-            }
-            return length
-        }
-
-        static let bodyCallback: lethe_curl_data_callback = { data, size, count, context in
-            let length = size * count
-            guard let data, let context else { return 0 }
-            Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue().body
-                .append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: length)
-            return length
-        }
-    }
-
-    /// Idle easy handles, each with the connections it keeps open for reuse. A handle is used
-    /// by one exchange at a time; at most `keep` idle handles are kept.
-    private final class HandlePool: @unchecked Sendable {
+    /// Where the completion handler leaves its result for the waiting caller.
+    private final class Outcome: @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        let timeout: TimeInterval
         private let lock = NSLock()
-        private var idle: [UnsafeMutableRawPointer] = []
-        private let keep = 8
+        private var stored: Result<HTTPResponse, TransportFailure>?
 
-        func take() -> UnsafeMutableRawPointer? {
-            lock.withLock { idle.popLast() } ?? curl_easy_init()
-        }
+        init(timeout: TimeInterval) { self.timeout = timeout }
 
-        func give(_ handle: UnsafeMutableRawPointer) {
-            let kept = lock.withLock {
-                guard idle.count < keep else { return false }
-                idle.append(handle)
-                return true
+        var result: Result<HTTPResponse, TransportFailure>? { lock.withLock { stored } }
+
+        func finish(data: Data?, response: URLResponse?, error: Error?) {
+            let result: Result<HTTPResponse, TransportFailure>
+            if let error {
+                let code = (error as? URLError)?.code
+                result = code == .timedOut ? .failure(.timedOut(timeout)) : .failure(.connection(Self.describe(error)))
+            } else if let http = response as? HTTPURLResponse {
+                var headers: [String: String] = [:]
+                for (name, value) in http.allHeaderFields {
+                    if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+                }
+                result = .success(HTTPResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
+            } else {
+                result = .failure(.connection("the answer was not HTTP"))
             }
-            if !kept { curl_easy_cleanup(handle) }
+            lock.withLock { stored = result }
+            done.signal()
         }
 
-        deinit {
-            for handle in idle { curl_easy_cleanup(handle) }
+        /// The URL error's name, without the URL (which is harmless, but long) or anything else.
+        private static func describe(_ error: Error) -> String {
+            guard let urlError = error as? URLError else { return "\(type(of: error))" }
+            switch urlError.code {
+            case .cannotConnectToHost: return "connection refused"
+            case .networkConnectionLost: return "connection lost"
+            case .cannotFindHost: return "host not found"
+            case .notConnectedToInternet: return "no network"
+            case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+                 .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+                return "TLS failed (URLError \(urlError.code.rawValue))"
+            case .badServerResponse: return "bad server response"
+            case .cancelled: return "cancelled"
+            default: return "URLError \(urlError.code.rawValue)"
+            }
+        }
+    }
+
+    /// Declines every redirect: the 3xx answer itself is returned.
+    private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LetheCrypto
 
 /// One S3 API request, before signing.
@@ -62,11 +65,12 @@ final class S3Client: Sendable {
     func perform(_ request: S3Request) throws -> S3Response {
         let attempts = configuration.maxAttempts
         var lastFailure = TransportFailure.connection("not sent")
-        let payloadHash = try request.payloadHash()
+        let payloadHash = Hex.encode(try SHA256.hash(request.body))
+        let body = Data(request.body)
         for attempt in 1...attempts {
             if attempt > 1 { sleep(backoff(beforeRetry: attempt - 1)) }
-            let httpRequest = try signed(request, payloadHash: payloadHash)
-            switch transport.send(httpRequest) {
+            let urlRequest = try signed(request, payloadHash: payloadHash, body: body)
+            switch transport.send(urlRequest) {
             case .failure(let failure):
                 lastFailure = failure
             case .success(let http):
@@ -154,7 +158,7 @@ final class S3Client: Sendable {
         return (url, hostHeader, path)
     }
 
-    private func signed(_ request: S3Request, payloadHash: String) throws -> HTTPRequest {
+    private func signed(_ request: S3Request, payloadHash: String, body: Data) throws -> URLRequest {
         let query = URIEncoding.query(request.query)
         let (url, host, path) = try url(key: request.key, query: query)
         let timestamp = SigV4.timestamp(Date())
@@ -166,36 +170,26 @@ final class S3Client: Sendable {
         let authorization = try signer.authorization(
             for: SigV4.Request(method: request.method, path: path, query: request.query, headers: headers, payloadHash: payloadHash),
             timestamp: timestamp)
-        // Host goes out as libcurl derives it from the URL, which is what was signed.
-        var sent = headers.filter { $0.name != "host" }
-        sent.append(("Authorization", authorization))
-        var body: [UInt8]?
-        if !request.body.isEmpty || request.method == "PUT" || request.method == "POST" {
-            body = request.body
+        var urlRequest = URLRequest(url: url)
+        urlRequest.httpMethod = request.method
+        for (name, value) in headers where name != "host" {
+            urlRequest.setValue(value, forHTTPHeaderField: name)
+        }
+        urlRequest.setValue(authorization, forHTTPHeaderField: "Authorization")
+        if !body.isEmpty || request.method == "PUT" || request.method == "POST" {
+            urlRequest.httpBody = body
             if request.headers.allSatisfy({ $0.name.lowercased() != "content-type" }) {
-                sent.append(("Content-Type", "application/octet-stream"))
+                urlRequest.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
             }
         }
-        return HTTPRequest(method: request.method, url: url.absoluteString, headers: sent, body: body)
+        return urlRequest
     }
 }
 
 extension S3Request {
     /// `x-amz-checksum-sha256` (base64 of the SHA-256) for a body: S3 refuses the write with
-    /// 400 BadDigest when the bytes that arrived do not match it. `payloadHash()` reads the
-    /// digest back from this header, so a body is hashed once, not twice.
+    /// 400 BadDigest when the bytes that arrived do not match it.
     static func checksumHeader(_ body: [UInt8]) throws -> (name: String, value: String) {
         ("x-amz-checksum-sha256", Data(try SHA256.hash(body)).base64EncodedString())
-    }
-
-    /// The hex SHA-256 of the body (`x-amz-content-sha256`), from the checksum header when the
-    /// request carries one. (Were that header ever of other bytes, S3 would refuse the request:
-    /// the body would match neither the signed hash nor the checksum.)
-    func payloadHash() throws -> String {
-        if let checksum = headers.first(where: { $0.name == "x-amz-checksum-sha256" }),
-           let digest = Data(base64Encoded: checksum.value), digest.count == 32 {
-            return Hex.encode([UInt8](digest))
-        }
-        return Hex.encode(try SHA256.hash(body))
     }
 }
