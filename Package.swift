@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(
             name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI"]),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto"]),
         .testTarget(
             name: "LetheFuzzTests",

@@ -211,6 +211,7 @@ public final class Archiver {
             node.content = previous.content
             summary.filesUnchanged += 1
             summary.bytesTotal += node.size
+            reportProgress()
             return node
         }
         let file: OwnedFile
@@ -230,6 +231,7 @@ public final class Archiver {
         }
         if previous == nil { summary.filesNew += 1 } else { summary.filesChanged += 1 }
         summary.bytesTotal += node.size
+        reportProgress()
         return node
     }
 
@@ -247,9 +249,9 @@ public final class Archiver {
                 throw StoreWriteFailure(underlying: error)
             }
             size += chunk.count
+            reportProgress(partial: size)
         }) {}
         summary.bytesRead += size
-        reportProgress()
         return (content, size)
     }
 
@@ -280,11 +282,19 @@ public final class Archiver {
             modified: FileTime(info.st_mtim), changed: FileTime(info.st_ctim), inode: UInt64(info.st_ino))
     }
 
-    private func reportProgress() {
+    /// `partial`: bytes read so far of the file being read, which the summary counts only once
+    /// the file is done; a large file then moves the line while it is read.
+    private func reportProgress(partial: Int = 0) {
         guard let progress = options.progress else { return }
-        if summary.bytesRead - lastProgress >= 8 << 20 || summary.files % 256 == 0 {
-            lastProgress = summary.bytesRead
-            progress(summary)
+        // Every 8 MiB or 256 files gone through, read or found unchanged: what a progress
+        // line measures against the scanned total.
+        let done = summary.bytesTotal + partial
+        if done - lastProgress >= 8 << 20 || (partial == 0 && summary.files % 256 == 0) {
+            lastProgress = done
+            var now = summary
+            now.bytesTotal += partial
+            now.bytesRead += partial
+            progress(now)
         }
     }
 

@@ -83,7 +83,11 @@ final class RestoreWriter: @unchecked Sendable {
         let temporary = RestoreWriter.temporaryName()
         let file = try directory.createFile(temporary, mode: 0o600)
         do {
-            try plan.repository.readContent(of: node, path: directory.path(of: node.name)) { try file.write($0) }
+            let progress = plan.options.progress
+            try plan.repository.readContent(of: node, path: directory.path(of: node.name)) {
+                try file.write($0)
+                progress?($0.count, 0)
+            }
             // Owner first (chown clears setuid bits), then permissions, then the time, which
             // any other change would bump.
             if restoreOwnership { try? file.setOwner(uid: node.uid, gid: node.gid) }
@@ -91,6 +95,7 @@ final class RestoreWriter: @unchecked Sendable {
             try file.setModificationTime(node.modified.timespec)
             try file.close()
             try replace(node.name, with: temporary, in: directory)
+            plan.options.progress?(0, 1)
         } catch {
             try? directory.remove(temporary)
             throw error

@@ -34,6 +34,11 @@ public final class Restorer {
         /// target (`docs/report.txt`); an error it throws fails the restore. For tests that
         /// change the target while a restore runs.
         var beforeWritingFile: (@Sendable (String) throws -> Void)?
+        /// Called on a file worker as content is written (bytes, files 0) and as each file is
+        /// finished (bytes 0, files 1): for a progress line.
+        public var progress: (@Sendable (_ bytes: Int, _ files: Int) -> Void)?
+        /// Called once, when writing starts, with the bytes and files the plan holds.
+        public var planned: (@Sendable (_ bytes: Int, _ files: Int) -> Void)?
 
         public init(target: String, subpath: String? = nil, allowNonEmptyTarget: Bool = false) {
             self.target = target
@@ -71,6 +76,7 @@ public final class Restorer {
     public func execute(_ plan: Plan) throws -> Summary {
         try Restorer.checkTarget(plan.target, allowNonEmpty: plan.options.allowNonEmptyTarget)
         if try FileSystem.status(plan.target) == nil { try FileSystem.makeDirectories(plan.target, mode: 0o700) }
+        plan.options.planned?(plan.bytes, plan.files)
         try RestoreWriter(plan: plan, target: try DirectoryHandle(resolvingParentsOf: plan.target)).run()
         return Summary(files: plan.files, directories: plan.directories, symlinks: plan.symlinks, bytes: plan.bytes)
     }

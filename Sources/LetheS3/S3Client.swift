@@ -65,7 +65,7 @@ final class S3Client: Sendable {
     func perform(_ request: S3Request) throws -> S3Response {
         let attempts = configuration.maxAttempts
         var lastFailure = TransportFailure.connection("not sent")
-        let payloadHash = Hex.encode(try SHA256.hash(request.body))
+        let payloadHash = try request.payloadHash()
         let body = Data(request.body)
         for attempt in 1...attempts {
             if attempt > 1 { sleep(backoff(beforeRetry: attempt - 1)) }
@@ -188,8 +188,21 @@ final class S3Client: Sendable {
 
 extension S3Request {
     /// `x-amz-checksum-sha256` (base64 of the SHA-256) for a body: S3 refuses the write with
-    /// 400 BadDigest when the bytes that arrived do not match it.
+    /// 400 BadDigest when the bytes that arrived do not match it. `payloadHash()` reads the
+    /// digest back from this header.
     static func checksumHeader(_ body: [UInt8]) throws -> (name: String, value: String) {
         ("x-amz-checksum-sha256", Data(try SHA256.hash(body)).base64EncodedString())
+    }
+
+    /// The hex SHA-256 of the body (`x-amz-content-sha256`), from the checksum header when the
+    /// request carries one, so that a body is hashed once, not twice. (Were that header ever of
+    /// other bytes, S3 would refuse the request: the body would match neither the signed hash
+    /// nor the checksum.)
+    func payloadHash() throws -> String {
+        if let checksum = headers.first(where: { $0.name == "x-amz-checksum-sha256" }),
+           let digest = Data(base64Encoded: checksum.value), digest.count == 32 {
+            return Hex.encode([UInt8](digest))
+        }
+        return Hex.encode(try SHA256.hash(body))
     }
 }

@@ -42,12 +42,18 @@ final class S3ObjectWriter: ObjectWriter {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "write after commit or abort")
-        buffer.append(contentsOf: bytes)
         do {
-            while buffer.count >= partSize {
-                let part = Array(buffer[..<partSize])
-                buffer.removeFirst(partSize)
-                try upload(part)
+            // The buffer is filled to exactly one part, sent, and refilled in place: no bytes
+            // are moved within it, and its memory is reused for every part.
+            var rest = bytes
+            while !rest.isEmpty {
+                let taken = min(partSize - buffer.count, rest.count)
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
+                rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
+                if buffer.count == partSize {
+                    try upload(buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
             }
         } catch {
             abort()

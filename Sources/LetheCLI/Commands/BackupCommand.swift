@@ -33,7 +33,7 @@ enum BackupCommand {
                 try Lifecycle(installation).requireBackupAllowed(try TenantRegistry(installation).record(tenant))
             }
         }
-        let results = try run(tenants, installation: installation, console: invocation.console)
+        let results = try run(tenants, installation: installation, console: invocation.console, json: invocation.json)
         if invocation.json {
             try invocation.console.json(Output(tenants: results, failed: results.filter { $0.status != .succeeded }.count))
         } else {
@@ -55,9 +55,10 @@ enum BackupCommand {
     }
 
     /// Runs the backups with a progress line on a terminal.
-    static func run(_ tenants: [TenantID], installation: Installation, console: Console) throws -> [TenantBackupResult] {
-        let progress = BackupProgress(console: console, total: tenants.count)
-        defer { console.clearProgress() }
+    static func run(_ tenants: [TenantID], installation: Installation, console: Console, json: Bool) throws -> [TenantBackupResult] {
+        let sources = try tenants.flatMap { try TenantRegistry(installation).record($0).sources }
+        let progress = BackupProgress(console: console, json: json, tenants: tenants.count, sources: sources)
+        defer { progress.finish() }
         return try BackupService(installation: installation) { tenant, summary in
             progress.update(tenant, summary)
         }.run(tenants)
@@ -86,29 +87,35 @@ enum BackupCommand {
     }
 }
 
-/// The one-line progress of a backup run on a terminal.
+/// The progress line of a backup run on a terminal: bytes and files gone through (read, or
+/// found unchanged) out of what a scan of the sources beside the run found, the rate and the
+/// ETA, and the tenant the line last heard from.
 final class BackupProgress: @unchecked Sendable {
-    private let console: Console
-    private let total: Int
+    private let meter: ProgressMeter
+    private let tenants: Int
     private let lock = NSLock()
-    private var latest: [TenantID: BackupSummary] = [:]
-    private var lastDrawn = Date.distantPast
+    private var latest: [TenantID: (bytes: Int, files: Int)] = [:]
 
-    init(console: Console, total: Int) {
-        self.console = console
-        self.total = total
+    /// `sources` are the tenants' sources, scanned on a thread of their own for the totals;
+    /// without them (the nightly run, which decides per tenant) the line has no ETA.
+    init(console: Console, json: Bool, tenants: Int, sources: [TenantSource]? = nil) {
+        meter = ProgressMeter(console: console, verb: "backup", json: json)
+        self.tenants = tenants
+        guard console.progressEnabled, !json, let sources else { return }
+        let meter = self.meter
+        Thread {
+            if let totals = SourceScan.totals(of: sources) { meter.setTotals(bytes: totals.bytes, files: totals.files) }
+        }.start()
     }
 
     func update(_ tenant: TenantID, _ summary: BackupSummary) {
-        guard console.progressEnabled else { return }
-        let line: String? = lock.withLock {
-            latest[tenant] = summary
-            guard Date().timeIntervalSince(lastDrawn) > 0.2 else { return nil }
-            lastDrawn = Date()
-            let files = latest.values.reduce(0) { $0 + $1.files }
-            let bytes = latest.values.reduce(0) { $0 + $1.bytesRead }
-            return "backup: \(latest.count)/\(total) tenants started, \(files) files, \(Format.bytes(bytes)) read — \(tenant)"
+        let (bytes, files, started) = lock.withLock {
+            latest[tenant] = (summary.bytesTotal, summary.files)
+            return (latest.values.reduce(0) { $0 + $1.bytes }, latest.values.reduce(0) { $0 + $1.files }, latest.count)
         }
-        if let line { console.progress(line) }
+        let of = tenants > 1 ? " (tenant \(started) of \(tenants))" : ""
+        meter.set(bytes: bytes, files: files, detail: "\(tenant)\(of)")
     }
+
+    func finish() { meter.finish() }
 }

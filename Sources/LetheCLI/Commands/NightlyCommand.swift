@@ -27,13 +27,13 @@ enum NightlyCommand {
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
         let installation = try invocation.installation()
-        let progress = BackupProgress(console: invocation.console, total: 0)
+        let progress = BackupProgress(console: invocation.console, json: invocation.json, tenants: 0)
         let summary = try NightlyRun(installation).run(
             NightlyRun.Options(
                 force: invocation.arguments.flag("--force"), wait: invocation.arguments.flag("--wait"),
                 metricsFile: invocation.arguments.value("--metrics")),
             backupProgress: { tenant, backup in progress.update(tenant, backup) })
-        invocation.console.clearProgress()
+        progress.finish()
         if invocation.json {
             try invocation.console.json(summary)
         } else {

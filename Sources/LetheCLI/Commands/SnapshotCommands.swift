@@ -95,17 +95,23 @@ enum SnapshotCommands {
         guard let target = invocation.arguments.value("--target") else { throw invocation.usageError("--target DIR is required") }
         let tenant = try TenantID(words[0])
         let installation = try invocation.installation()
-        let result = try RestoreService(installation).restore(
-            tenant: tenant, snapshot: words.count > 1 ? words[1] : nil,
-            options: Restorer.Options(
-                target: target, subpath: invocation.arguments.value("--path"),
-                allowNonEmptyTarget: invocation.arguments.flag("--force")))
+        var options = Restorer.Options(
+            target: target, subpath: invocation.arguments.value("--path"), allowNonEmptyTarget: invocation.arguments.flag("--force"))
+        let meter = ProgressMeter(console: invocation.console, verb: "restore", json: invocation.json)
+        options.planned = { bytes, files in meter.setTotals(bytes: bytes, files: files) }
+        options.progress = { bytes, files in meter.advance(bytes: bytes, files: files) }
+        let result: RestoreService.Result
+        do {
+            defer { meter.finish() }
+            result = try RestoreService(installation).restore(tenant: tenant, snapshot: words.count > 1 ? words[1] : nil, options: options)
+        }
         let failures = result.notificationFailures
         if invocation.json {
             try invocation.console.json(result)
         } else {
             invocation.console.print(
-                "Restored \(result.summary.files) files, \(result.summary.directories) directories, \(result.summary.symlinks) links "
+                "Restored \(Plural.count(result.summary.files, "file")), \(Plural.count(result.summary.directories, "directory", "directories")), "
+                    + "\(Plural.count(result.summary.symlinks, "link")) "
                     + "(\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot \(result.snapshot.prefix(8)) "
                     + "(\(result.snapshotTime)) to \(result.target) in \(Format.seconds(result.durationSeconds))")
         }

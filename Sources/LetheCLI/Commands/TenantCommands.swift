@@ -82,7 +82,7 @@ enum TenantCommands {
         _ = try invocation.positionals(0...0, "")
         let installation = try invocation.installation()
         let records = try TenantRegistry(installation).list()
-        let latest = Dictionary(try installation.catalog().snapshots(of: nil).map { ($0.tenant, $0.time) }, uniquingKeysWith: { _, b in b })
+        let latest = try installation.catalog().latestSnapshots().mapValues(\.time)
         if invocation.json {
             try invocation.console.json(records)
             return .success

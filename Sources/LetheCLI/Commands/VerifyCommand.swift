@@ -28,7 +28,21 @@ enum VerifyCommand {
             tenants = try TenantRegistry(installation).everyTenant()
         }
         let readData = invocation.arguments.flag("--read-data")
-        let results = try VerifyService(installation).verify(tenants) { _, _ in readData }
+        let results: [VerifyService.Result]
+        if readData, invocation.console.progressEnabled, !invocation.json {
+            // The line counts packs as they are picked to be read, with their sizes from the
+            // catalog; a catalog that cannot say leaves the line without totals.
+            let sizes = Dictionary(tenants.map { ($0, (try? installation.catalog().packSizes($0)) ?? [:]) }, uniquingKeysWith: { a, _ in a })
+            let meter = ProgressMeter(console: invocation.console, verb: "verify", unit: "pack")
+            meter.setTotals(bytes: sizes.values.reduce(0) { $0 + $1.values.reduce(0, +) }, files: sizes.values.reduce(0) { $0 + $1.count })
+            defer { meter.finish() }
+            results = try VerifyService(installation).verify(tenants) { tenant, pack in
+                meter.advance(bytes: sizes[tenant]?[pack.hex] ?? 0, files: 1, detail: tenant.rawValue)
+                return true
+            }
+        } else {
+            results = try VerifyService(installation).verify(tenants) { _, _ in readData }
+        }
         if invocation.json {
             try invocation.console.json(results)
         } else {

@@ -44,9 +44,9 @@ public final class BackupService: @unchecked Sendable {
     public func run(_ tenants: [TenantID], workers: Int = 2) throws -> [TenantBackupResult] {
         guard !tenants.isEmpty else { return [] }
         _ = try installation.signingKey()
-        let sizes = (try? installation.catalog().snapshots(of: nil)).map { rows in
-            Dictionary(rows.map { ($0.tenant, $0.bytes) }, uniquingKeysWith: { _, latest in latest })
-        } ?? [:]
+        // Largest first, so that the longest backup does not start last; an unreadable catalog
+        // only costs that ordering (each backup reports the catalog's error itself).
+        let sizes = (try? installation.catalog().latestSnapshots().mapValues(\.bytes)) ?? [:]
         let order = tenants.indices.sorted { sizes[tenants[$0].rawValue, default: 0] > sizes[tenants[$1].rawValue, default: 0] }
         let results = ResultSlots<TenantBackupResult>(count: tenants.count)
         let next = WorkCounter()

@@ -189,6 +189,17 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
+    /// Each tenant's latest snapshot (its time and size), by tenant id: one row per tenant from
+    /// the (tenant, time) index, so that listing tenants or ordering a night's backups does not
+    /// read every snapshot's summary. (SQLite takes the bare column `bytes` from the row that
+    /// holds the maximum.)
+    public func latestSnapshots() throws -> [String: (time: String, bytes: Int)] {
+        try read { db in
+            Dictionary(try db.query("SELECT tenant, max(time), bytes FROM snapshots GROUP BY tenant").map { ($0.string(0), (time: $0.string(1), bytes: $0.int(2))) },
+                       uniquingKeysWith: { a, _ in a })
+        }
+    }
+
     /// The snapshots whose id starts with `prefix` (hex), of `tenant` if given.
     public func snapshots(matching prefix: String, tenant: TenantID?) throws -> [SnapshotRow] {
         let pattern = prefix.lowercased().filter { $0.isHexDigit } + "%"
@@ -283,6 +294,15 @@ public final class Catalog: @unchecked Sendable {
                     tenant.rawValue, entry.id.bytes, record.id.hex, Int(entry.location.type.rawValue),
                     entry.location.offset, entry.location.sealedLength, entry.location.plainLength)
             }
+        }
+    }
+
+    /// Each pack's size in bytes, by pack id (hex), for one tenant: what a progress line of
+    /// `verify --read-data` counts. Derived, so only ever an estimate, never a decision.
+    public func packSizes(_ tenant: TenantID) throws -> [String: Int] {
+        try read { db in
+            Dictionary(try db.query("SELECT id, size FROM packs WHERE tenant = ?", tenant.rawValue).map { ($0.string(0), $0.int(1)) },
+                       uniquingKeysWith: { a, _ in a })
         }
     }
 

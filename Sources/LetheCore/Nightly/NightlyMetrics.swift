@@ -31,7 +31,7 @@ struct NightlyMetrics {
                summary.backups.map { (label($0.tenant), $0.status == .succeeded ? "1" : "0") })
         metric("lethe_backup_bytes_added", "Bytes new to the tenant's repository in the last nightly run.",
                summary.backups.map { (label($0.tenant), String($0.summary?.bytesAdded ?? 0)) })
-        let latest = Dictionary((try? installation.catalog().snapshots(of: nil))?.map { ($0.tenant, $0.time) } ?? [], uniquingKeysWith: { _, b in b })
+        let latest = try installation.catalog().latestSnapshots().mapValues(\.time)
         metric("lethe_backup_last_snapshot_timestamp_seconds", "Time of the tenant's newest snapshot.",
                latest.keys.sorted().map { (label($0), String(Int(Timestamp.parse(latest[$0]!)?.timeIntervalSince1970 ?? 0))) })
         try FileSystem.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o644)
