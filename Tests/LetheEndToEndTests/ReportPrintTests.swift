@@ -13,10 +13,12 @@ import Testing
     func exported(backups: Int) throws -> (home: E2EHome, report: String, evidence: String) {
         let home = try destruction.prepared(acmeBackups: backups)
         let id = try destruction.approved(home)
-        #expect(home.lethe(["destroy", "execute", id], environment: destruction.at(3.1)).status == 0)
+        let execute = home.lethe(["destroy", "execute", id], environment: destruction.at(3.1))
+        #expect(execute.status == 0, "\(execute.output)")
         let report = "rpt-" + id.dropFirst(3)
         let evidence = "\(home.root)/evidence"
-        #expect(home.lethe("report", "export", report, "--output", evidence).status == 0)
+        let export = home.lethe("report", "export", report, "--output", evidence)
+        #expect(export.status == 0, "\(export.output)")
         return (home, report, evidence)
     }
 
@@ -41,6 +43,34 @@ import Testing
         }
     }
 
+    /// Text that runs out of its place, as poppler sees the printed words (`pdftotext -bbox`):
+    /// a word past the right margin of 14 mm, or two words on one line that overlap (a value
+    /// overflowing its table cell into the next).
+    static func overflows(_ pdf: String) -> [String] {
+        let bbox = E2EHome.run("/usr/bin/pdftotext", ["-bbox", pdf, "-"]).stdout
+        func number(_ tag: Substring, _ name: String) -> Double {
+            Double(tag.components(separatedBy: "\(name)=\"").dropFirst().first?.prefix { $0 != "\"" } ?? "") ?? 0
+        }
+        var problems: [String] = []
+        for (index, page) in bbox.components(separatedBy: "<page ").dropFirst().enumerated() {
+            let right = number(Substring(page), "width") - 14 / 25.4 * 72 + 1
+            var words: [(x0: Double, x1: Double, y: Double, text: String)] = []
+            for chunk in page.components(separatedBy: "<word ").dropFirst() {
+                let tag = chunk.prefix { $0 != ">" }
+                let text = String(chunk.drop { $0 != ">" }.dropFirst().prefix { $0 != "<" })
+                words.append((number(tag, "xMin"), number(tag, "xMax"), (number(tag, "yMin") * 2).rounded() / 2, text))
+            }
+            for word in words where word.x1 > right { problems.append("page \(index + 1): \(word.text) runs past the margin") }
+            for line in Dictionary(grouping: words, by: \.y).values {
+                let sorted = line.sorted { $0.x0 < $1.x0 }
+                for (a, b) in zip(sorted, sorted.dropFirst()) where b.x0 < a.x1 - 0.5 {
+                    problems.append("page \(index + 1): \(a.text) overlaps \(b.text)")
+                }
+            }
+        }
+        return problems
+    }
+
     /// Section numbers and titles of the page, and which of them may flow across pages.
     static func sections(_ html: String) -> [(number: Int, title: String, flows: Bool)] {
         html.components(separatedBy: "<section").dropFirst().map { chunk in
@@ -52,13 +82,16 @@ import Testing
 
     @Test func theA4PrintKeepsEverySectionOnOnePageAndRepeatsTableHeaders() throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "Scripts/test.sh installs chromium")
-        let (_, report, evidence) = try exported(backups: 24)
+        let (home, report, evidence) = try exported(backups: 24)
+        defer { withExtendedLifetime(home) {} }
         let html = try String(contentsOfFile: "\(evidence)/\(report).html", encoding: .utf8)
         #expect(!html.contains("docs/"), "the page points to nothing the bundle lacks")
         #expect(html.contains("@page { size: A4"))
         let print = Self.chromium(["--print-to-pdf=\(evidence)/report.pdf", "file://\(evidence)/\(report).html"], in: evidence)
         #expect(print.status == 0, "\(print.output)")
         let pages = try Self.pages("\(evidence)/report.pdf")
+        let overflows = Self.overflows("\(evidence)/report.pdf")
+        #expect(overflows.isEmpty, "\(overflows.prefix(8).joined(separator: "\n"))")
         let sections = Self.sections(html)
         try #require(sections.count >= 10)
         func pagesHolding(_ line: String) -> [Int] { pages.indices.filter { pages[$0].contains(line) } }

@@ -28,16 +28,16 @@ public enum ReportRenderer {
             ("KEK provider", code(report.keyEvidence.kekProvider)),
         ]))
         sections.add("Verification", table(["Check", "Result", "Detail"], widths: [30, 10, 60], report.verification.map {
-            [e($0.check), "<span class=\"\($0.passed ? "ok" : "bad")\">\($0.passed ? "passed" : "FAILED")</span>", e($0.detail)]
+            [e($0.check), "<span class=\"\($0.passed ? "ok" : "bad")\">\($0.passed ? "passed" : "FAILED")</span>", prose($0.detail)]
         }))
         sections.add("Inventory destroyed", keyValues([
             ("Objects", String(report.inventory.objectCount)), ("Bytes", String(report.inventory.bytes)),
             ("Digest (SHA-256)", hash(report.inventory.digest)), ("Store", code(report.storage.location)),
             ("Versioning", e(report.storage.versioning.rawValue)), ("Object versions deleted", String(report.storage.versionsDeleted)),
             ("Delete markers deleted", String(report.storage.deleteMarkersDeleted)),
-        ]) + "<p>Storage locations touched:</p>\n<ul>\n" + report.storageLocations.map { "<li>\(code($0))</li>" }.joined(separator: "\n") + "\n</ul>")
+        ]) + "<p>Storage locations touched:</p>\n<ul>\n" + report.storageLocations.map { "<li><code>\(prose($0))</code></li>" }.joined(separator: "\n") + "\n</ul>")
         sections.add("Objects destroyed", table(["Key", "Bytes", "SHA-256"], widths: [46, 12, 42], report.inventory.objects.map {
-            [code($0.key), String($0.size), hash($0.sha256)]
+            [path($0.key), String($0.size), hash($0.sha256)]
         }, small: true), flows: true)
         sections.add("Times, software, signer", keyValues([
             ("Started", e(report.started)), ("Finished", e(report.finished)),
@@ -75,7 +75,7 @@ public enum ReportRenderer {
             section.flows { break-inside: auto; page-break-inside: auto; }
             table { border-collapse: collapse; width: 100%; table-layout: fixed; margin: .3em 0 .5em; }
             thead { display: table-header-group; } tr { break-inside: avoid; page-break-inside: avoid; }
-            th, td { border: 1px solid #bbb; padding: .25em .45em; text-align: left; vertical-align: top; }
+            th, td { border: 1px solid #bbb; padding: .25em .45em; text-align: left; vertical-align: top; overflow-wrap: break-word; }
             th { background: #f0f0f0; } table.kv th { width: 30%; }
             code, .hash, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt; }
             .hash { overflow-wrap: anywhere; } table.small { font-size: 8.5pt; }
@@ -137,9 +137,23 @@ public enum ReportRenderer {
         return out + "</span>"
     }
 
-    /// An identifier or path: monospace, wrapped only where it has a "/", "-" or "." to wrap at.
+    /// An identifier or path: monospace, wrapped only after a "/".
     private static func code(_ text: String) -> String {
         "<code>" + e(text).replacingOccurrences(of: "/", with: "/<wbr>") + "</code>"
+    }
+
+    /// An object key: monospace, wrapped after a "/" and, within a long name (a hash), between
+    /// groups of 16 characters.
+    private static func path(_ key: String) -> String {
+        "<code>" + key.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.count > 16 ? hash(String(part)) : e(String(part))
+        }.joined(separator: "/<wbr>") + "</code>"
+    }
+
+    /// Text with paths in it: words wrap as words, a path also after each "/", and a word longer
+    /// than its column (a hash inside a path) where it must (the cells' `overflow-wrap`).
+    private static func prose(_ text: String) -> String {
+        e(text).replacingOccurrences(of: "/", with: "/<wbr>")
     }
 
     /// HTML-escapes text.
