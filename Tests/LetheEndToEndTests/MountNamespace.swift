@@ -5,8 +5,8 @@ import Glibc
 /// mounts of themselves made read-only or writable, as systemd's `ReadOnlyPaths=` and
 /// `ReadWritePaths=` do; with `protectSystem`, every other mount is read-only too
 /// (`ProtectSystem=strict`) but the API file systems and /tmp (the unit's `PrivateTmp=` gives
-/// it a writable /tmp of its own). The tests run as root; root is refused by a read-only
-/// mount (EROFS) as any user is, so the view is the unit's even without its user.
+/// it a writable /tmp of its own). The tests run as root, and the program runs as `user` if
+/// given; a read-only mount refuses root (EROFS) as it refuses any user.
 struct MountNamespace {
     struct Bind {
         let path: String
@@ -23,6 +23,8 @@ struct MountNamespace {
 
     var binds: [Bind]
     var protectSystem = false
+    /// The user and group to run as (systemd's `User=`, `Group=`), or root.
+    var user: (uid: UInt32, gid: UInt32)? = nil
 
     /// Runs `program arguments…` inside the view, with exactly `environment` (nothing inherited).
     func run(_ program: String, _ arguments: [String], environment: [String: String], directory: String = "/") -> E2ERun {
@@ -54,7 +56,11 @@ struct MountNamespace {
                 : "{ echo \"the unit would not start: \(bind.path) does not exist\" >&2; exit \(Self.missingPathStatus); }"
             lines.append("if [ -e \(path) ]; then mount --bind \(path) \(path); mount -o remount,bind,\(bind.writable ? "rw" : "ro") \(path); else \(missing); fi")
         }
-        lines.append("exec \"$@\"")
+        if let user {
+            lines.append("exec /usr/bin/setpriv --reuid=\(user.uid) --regid=\(user.gid) --clear-groups \"$@\"")
+        } else {
+            lines.append("exec \"$@\"")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -10,6 +10,9 @@ import Testing
 @Suite(.enabled(if: MountNamespace.available, "mount namespaces need root")) struct SystemdUnitTests {
     static let unitFolder = "\(E2EHome.repository)/Scripts/systemd"
     static let unitPath = "\(unitFolder)/lethe-nightly.service"
+    /// The uid and gid the run takes as the unit's `lethe` user: nobody's, which every Debian
+    /// host has, so that the test creates no user.
+    static let serviceUser: UInt32 = 65534
 
     func at(_ days: Double) -> [String: String] {
         let start = ISO8601DateFormatter().date(from: "2026-03-01T02:00:00Z")!
@@ -60,8 +63,11 @@ import Testing
         let keys = "\(root)/etc/lethe-keys"
         let metrics = "\(root)/var/lib/node_exporter/textfile_collector/lethe.prom"
         let env = ["LETHE_HOME": lethHome]
-        for folder in [lethHome, keys, FileSystemPath.parent(metrics), "\(root)/srv"] {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // As docs/operations.md makes them: the home and keys 0700, the rest as a system has them.
+        for (folder, mode) in [(lethHome, 0o700), (keys, 0o700), (FileSystemPath.parent(metrics), 0o755), ("\(root)/srv", 0o755)] {
+            try FileManager.default.createDirectory(atPath: FileSystemPath.parent(folder), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: mode])
         }
         #expect(fixture.lethe(["init", "--keys", keys], environment: env).status == 0)
         #expect(fixture.lethe(["config", "set", "metricsFile", metrics], environment: env).status == 0)
@@ -102,8 +108,14 @@ import Testing
         #expect(strict, "the unit keeps the system read-only")
         let view = MountNamespace(binds: [MountNamespace.Bind(path: root, writable: !strict)]
             + unit.binds.map { MountNamespace.Bind(path: root + $0.path, writable: $0.writable, optional: $0.optional) },
-                                  protectSystem: strict)
+                                  protectSystem: strict, user: (Self.serviceUser, Self.serviceUser))
+        // User=lethe: an unprivileged user owns the home, the keys and the metrics folder, as
+        // docs/operations.md makes them, and reads the sources; root takes them back after.
+        #expect(unit.values("User") == ["lethe"] && unit.values("Group") == ["lethe"])
+        let owned = [lethHome, keys, FileSystemPath.parent(metrics), "\(root)/srv"]
+        #expect(E2EHome.run("/bin/chown", ["-R", "\(Self.serviceUser):\(Self.serviceUser)"] + owned).status == 0)
         let run = view.run(E2EHome.binary, arguments, environment: environment)
+        #expect(E2EHome.run("/bin/chown", ["-R", "0:0"] + owned).status == 0)
         #expect(run.status == 0, "\(run.output)")
         let summary = try #require(try run.json() as? [String: Any], "\(run.output)")
         #expect((summary["destructionsExecuted"] as? [[String: Any]])?.map { $0["tenant"] as? String } == ["acme"], "\(run.output)")
