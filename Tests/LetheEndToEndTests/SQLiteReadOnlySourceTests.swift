@@ -118,7 +118,7 @@ import Testing
         }
 
         func stop() {
-            FileManager.default.createFile(atPath: stopFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: stopFile, contents: nil)
             process.waitUntilExit()
         }
     }
