@@ -101,6 +101,11 @@ import Testing
         environment.merge(at(3.5)) { $1 }
         let command = unit.execStart
         try #require(command.first?.hasSuffix("/lethe") == true, "ExecStart runs lethe: \(command)")
+        // The metrics folder is optional, and then the command line cannot depend on it.
+        #expect(unit.binds.contains { $0.path.contains("node_exporter") && $0.optional && $0.writable })
+        for optional in unit.binds where optional.optional {
+            #expect(!command.contains { $0.hasPrefix(optional.path) }, "ExecStart needs \(optional.path), which may be absent")
+        }
         let arguments = command.dropFirst().map { $0.hasPrefix("/") ? root + $0 : $0 } + ["--json"]
         // ProtectSystem=strict: the test root stands for the unit's "/", read-only but for the
         // unit's paths (and the host's own file systems are made read-only too).
