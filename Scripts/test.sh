@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config openssl sqlite3 tar golang-go golang-golang-x-mod-dev python3-pip
+# systemd-analyze checks the shipped unit; chromium and poppler print a report to A4 and read it
+# back, page by page.
+Scripts/install-dependencies.sh systemd util-linux chromium poppler-utils fonts-dejavu-core
 # boto3: an S3 client Lethe did not write, which the end-to-end tests use to make buckets and
 # to see, independently, what a destruction left in a versioned bucket.
 python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check boto3 \

@@ -309,9 +309,9 @@ public final class Archiver {
         let copy = "\(options.temporaryDirectory)/\(UInt64.random(in: 0...UInt64.max)).sqlite"
         defer { try? FileSystem.removeFile(copy) }
         do {
-            try Database(path: source.location, readOnly: true).backup(to: copy)
+            try SourceDatabaseCopy.copy(source.location, to: copy)
         } catch let error as SQLiteError {
-            throw LetheError.failed("source \(source): consistent copy failed: \(error)")
+            throw LetheError.failed("source \(source): consistent copy failed: \(error.message) (SQLite error \(error.code))")
         }
         let file = try OwnedFile(path: copy, flags: O_RDONLY)
         var node = baseNode(name: source.entryName!, kind: .file, info: info)

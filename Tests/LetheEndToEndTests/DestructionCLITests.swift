@@ -12,13 +12,18 @@ import Testing
         return ["LETHE_NOW": ISO8601DateFormatter().string(from: start.addingTimeInterval(days * 86_400))]
     }
 
-    /// A home with tenants acme (offboarded, window 1 day) and globex, both backed up, and two
-    /// authorizers whose keys openssl made: dana (DPO) and carl (officer).
-    func prepared() throws -> E2EHome {
+    /// A home with tenants acme (offboarded, window 1 day) and globex, both backed up (acme
+    /// `acmeBackups` more times, one file changed before each), and two authorizers whose keys
+    /// openssl made: dana (DPO) and carl (officer).
+    func prepared(acmeBackups: Int = 0) throws -> E2EHome {
         let home = try E2EHome()
         try home.addTenant("acme")
         try home.addTenant("globex")
         #expect(home.lethe(["backup", "--all"], environment: at(0)).status == 0)
+        for round in 0..<acmeBackups {
+            try home.write("\(home.data)/acme/docs/round.txt", "round \(round)\n")
+            #expect(home.lethe(["backup", "acme"], environment: at(0)).status == 0)
+        }
         #expect(home.lethe(["tenant", "offboard", "acme", "--window-days", "1"], environment: at(0)).status == 0)
         for who in ["dana", "carl", "mallory"] {
             #expect(E2EHome.run(Self.openssl, ["genpkey", "-algorithm", "ed25519", "-out", "\(home.root)/\(who).pem"]).status == 0)
@@ -104,21 +109,35 @@ import Testing
         let blocks = guide.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
         try #require(blocks.count == 2)
         let script = "set -euo pipefail\n" + blocks[0]
-        let run = E2EHome.shell(script, directory: evidence, environment: ["REPORT": report])
+        // Only the system's programs: no Lethe binary on PATH.
+        let system = ["REPORT": report, "PATH": "/usr/bin:/bin"]
+        let run = E2EHome.shell(script, directory: evidence, environment: system)
         #expect(run.status == 0, "\(run.output)")
         #expect(run.stdout.components(separatedBy: "Signature Verified Successfully").count - 1 == 4, "report, two approvals, checkpoint")
+        #expect(run.stdout.contains("is in the log of") && run.stdout.contains("the inventory digest covers"), "checks 6 and 7 ran: \(run.output)")
         // Check 2 prints the fingerprint the report names.
         let fingerprint = try #require(try home.lethe("keys", "status", "--json").json() as? [String: Any])["signingKeyFingerprint"] as? String
         #expect(run.stdout.contains(String(fingerprint!.dropFirst(7))))
         // Check 6 prints the leaf hash that starts the report's inclusion proof.
         let proof = try #require(try home.lethe("audit", "prove", report, "--json").json() as? [String: Any])
         #expect(run.stdout.contains(proof["leafHash"] as! String))
+        // An edited inventory or audit entry beside a genuine report: checks 6 and 7 catch them.
+        for (file, from, to, says) in [("inventory.txt", "tenants/acme", "tenants/acmf", "NOT the report's inventory"),
+                                       ("audit-entry.json", "destroy.execute", "destroy.executf", "NOT the report's")] {
+            let path = "\(evidence)/\(file)"
+            let original = try String(contentsOfFile: path, encoding: .utf8)
+            try #require(original.contains(from))
+            try original.replacingOccurrences(of: from, with: to).write(toFile: path, atomically: true, encoding: .utf8)
+            let edited = E2EHome.shell(script, directory: evidence, environment: system)
+            #expect(edited.status != 0 && edited.stderr.contains(says), "\(file): \(edited.output)")
+            try original.write(toFile: path, atomically: true, encoding: .utf8)
+        }
         // One byte changed in the report: check 1 fails.
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(evidence)/\(report).json")))
         let position = bytes.firstIndex(of: UInt8(ascii: "3")) ?? 100
         bytes[position] = bytes[position] == UInt8(ascii: "3") ? UInt8(ascii: "4") : UInt8(ascii: "3")
         try Data(bytes).write(to: URL(fileURLWithPath: "\(evidence)/\(report).json"))
-        let tampered = E2EHome.shell(script, directory: evidence, environment: ["REPORT": report])
+        let tampered = E2EHome.shell(script, directory: evidence, environment: system)
         #expect(tampered.status != 0)
         #expect(tampered.output.contains("Signature Verification Failure"))
         let offline = home.lethe("report", "verify", "--report", "\(evidence)/\(report).json", "--signature", "\(evidence)/\(report).sig",

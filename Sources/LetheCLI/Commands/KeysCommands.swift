@@ -37,7 +37,7 @@ enum KeysCommands {
         } else {
             let c = invocation.console
             c.print("KEK epoch          \(output.kekEpoch)")
-            c.print("KEK epochs held    \(output.kekEpochsPresent.map(String.init).joined(separator: ", "))"
+            c.print("KEKs present       \(output.kekEpochsPresent.count == 1 ? "epoch" : "epochs") \(output.kekEpochsPresent.map(String.init).joined(separator: ", "))"
                 + (output.pendingEpochDestruction.isEmpty ? "" : " (awaiting destruction: \(output.pendingEpochDestruction))"))
             c.print("tenant keys        \(output.tenantKeys)")
             c.print("keystore           \(output.keystore)")

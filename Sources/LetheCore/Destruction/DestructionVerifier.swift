@@ -46,7 +46,8 @@ struct DestructionVerifier {
         let gone = !status.epochsPresent.contains(before) && status.epoch > before
         return VerificationCheck(
             check: "previous KEK epoch destroyed", passed: gone,
-            detail: "KEK epochs held: \(status.epochsPresent.map(\.description).joined(separator: ", ")); epoch \(before) "
+            detail: "the KEK provider now holds the key of \(status.epochsPresent.count == 1 ? "epoch" : "epochs") "
+                + "\(status.epochsPresent.map(\.description).joined(separator: ", ")) only; the key of epoch \(before) "
                 + (gone ? "no longer exists in \(status.kekLocation)" : "still exists"))
     }
 

@@ -2,89 +2,158 @@ import Foundation
 
 /// A destruction report as one self-contained, printable HTML page (inline styles, no
 /// scripts, no external resources). The rendering is for people; the JSON is what is signed.
+///
+/// It is laid out for A4 paper: numbered sections that are never split across pages (each
+/// ends with a small "end of section N" line, which is what a test of the print looks for),
+/// table headers repeated on every page a table spans, and hashes, keys and signatures broken
+/// only between groups of 16 characters, never prose mid-word. Only the list of destroyed
+/// objects, which can be longer than a page, flows across pages, row by row.
 public enum ReportRenderer {
     public static func html(_ report: DestructionReport) -> String {
         let allPassed = report.verification.allSatisfy(\.passed)
-        var body = """
-            <h1>Destruction report</h1>
-            <p class="sub">\(e(report.reportID)) · tenant <b>\(e(report.tenant.name))</b> (\(e(report.tenant.id))) · \
-            finished \(e(report.finished))</p>
-            <p class="outcome \(allPassed ? "ok" : "bad")">\(allPassed ? "Destroyed and verified" : "Verification FAILED")</p>
-            <h2>Grounds</h2>
-            \(table([("Reason", report.reason.rawValue), ("Legal basis", report.legalBasis), ("Request", report.request.id),
-                     ("Requested by", "\(report.request.requester) at \(report.request.requested)"),
-                     ("Note", report.request.note ?? "—"), ("Request SHA-256", report.request.sha256)]))
-            <h2>Approvals</h2>
-            <p>Policy: \(e(report.policy.summary)).</p>
-            <table><tr><th>Authorizer</th><th>Role</th><th>Key fingerprint</th><th>Time</th><th>Signature (Ed25519)</th></tr>
-            """
-        for approval in report.approvals {
-            body += "<tr><td>\(e(approval.authorizer))</td><td>\(e(approval.role.rawValue))</td><td class=\"mono\">\(e(approval.keyFingerprint))</td>"
-                + "<td>\(e(approval.time))</td><td class=\"mono small\">\(e(approval.signature))</td></tr>\n"
-        }
-        body += "</table>\n<h2>Method</h2>\n<p>\(e(report.method))</p>\n<h2>Key evidence</h2>\n"
-        body += table([
-            ("Data key id", report.keyEvidence.dekID), ("Data key commitment", report.keyEvidence.dekCommitment),
-            ("KEK epoch before", String(report.keyEvidence.kekEpochBefore)), ("KEK epoch after", String(report.keyEvidence.kekEpochAfter)),
-            ("KEK provider", report.keyEvidence.kekProvider),
-        ])
-        body += "<h2>Verification</h2>\n<table><tr><th>Check</th><th>Result</th><th>Detail</th></tr>\n"
-        for check in report.verification {
-            body += "<tr><td>\(e(check.check))</td><td class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "passed" : "FAILED")</td><td>\(e(check.detail))</td></tr>\n"
-        }
-        body += "</table>\n<h2>Inventory destroyed</h2>\n"
-        body += table([("Objects", String(report.inventory.objectCount)), ("Bytes", String(report.inventory.bytes)),
-                       ("Digest (SHA-256)", report.inventory.digest)])
-        body += table([
-            ("Store", report.storage.location), ("Versioning", report.storage.versioning.rawValue),
-            ("Object versions deleted", String(report.storage.versionsDeleted)),
+        var sections = Sections()
+        sections.add("Grounds", keyValues([
+            ("Reason", e(report.reason.rawValue)), ("Legal basis", e(report.legalBasis)), ("Request", code(report.request.id)),
+            ("Requested by", "\(e(report.request.requester)) at \(e(report.request.requested))"),
+            ("Note", e(report.request.note ?? "—")), ("Request SHA-256", hash(report.request.sha256)),
+        ]))
+        sections.add("Approvals", "<p>Policy: \(e(report.policy.summary)); grace period \(report.gracePeriodHours) hours.</p>\n"
+            + table(["Authorizer", "Role", "Key fingerprint", "Time", "Signature (Ed25519)"], widths: [14, 10, 28, 18, 30],
+                    report.approvals.map { [e($0.authorizer), e($0.role.rawValue), hash($0.keyFingerprint), e($0.time), hash($0.signature)] }))
+        sections.add("Method", "<p>\(e(report.method))</p>")
+        sections.add("Key evidence", keyValues([
+            ("Data key id", code(report.keyEvidence.dekID)), ("Data key commitment", hash(report.keyEvidence.dekCommitment)),
+            ("KEK epoch in use before", String(report.keyEvidence.kekEpochBefore)),
+            ("KEK epoch in use after", "\(report.keyEvidence.kekEpochAfter) (epoch \(report.keyEvidence.kekEpochBefore)'s key destroyed)"),
+            ("KEK provider", code(report.keyEvidence.kekProvider)),
+        ]))
+        sections.add("Verification", table(["Check", "Result", "Detail"], widths: [30, 10, 60], report.verification.map {
+            [e($0.check), "<span class=\"\($0.passed ? "ok" : "bad")\">\($0.passed ? "passed" : "FAILED")</span>", prose($0.detail)]
+        }))
+        sections.add("Inventory destroyed", keyValues([
+            ("Objects", String(report.inventory.objectCount)), ("Bytes", String(report.inventory.bytes)),
+            ("Digest (SHA-256)", hash(report.inventory.digest)), ("Store", code(report.storage.location)),
+            ("Versioning", e(report.storage.versioning.rawValue)), ("Object versions deleted", String(report.storage.versionsDeleted)),
             ("Delete markers deleted", String(report.storage.deleteMarkersDeleted)),
-        ])
-        body += "<h3>Storage locations touched</h3>\n<ul>\n" + report.storageLocations.map { "<li class=\"mono\">\(e($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
-        body += "<h3>Objects</h3>\n<table class=\"small\"><tr><th>Key</th><th>Bytes</th><th>SHA-256</th></tr>\n"
-        for item in report.inventory.objects {
-            body += "<tr><td class=\"mono\">\(e(item.key))</td><td>\(item.size)</td><td class=\"mono\">\(e(item.sha256))</td></tr>\n"
-        }
-        body += "</table>\n<h2>Times, software, signer</h2>\n"
-        body += table([
-            ("Started", report.started), ("Finished", report.finished),
-            ("Software", "\(report.software.name) \(report.software.version) on \(report.software.host)"),
-            ("Signer key fingerprint", report.signer.keyFingerprint),
-        ])
-        body += "<h2>Audit log</h2>\n"
-        body += table([("Leaf index", String(report.auditLog.leafIndex)), ("Tree size", String(report.auditLog.treeSize))])
-        body += "<p>Checkpoint:</p><pre>\(e(report.auditLog.checkpoint))</pre>\n"
-        body += "<p>Inclusion proof (RFC 9162):</p><pre>\(e(report.auditLog.inclusionProof.joined(separator: "\n")))</pre>\n"
-        body += "<h2>Outside the service's reach</h2>\n<p>\(e(report.outsideReach))</p>\n"
-        body += """
-            <h2>How to check this report</h2>
-            <p>This page is a rendering. The signed document is <code>\(e(report.reportID)).json</code>, with its Ed25519
-            signature in <code>\(e(report.reportID)).sig</code>. With the service's public key:</p>
-            <pre>openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin -in \(e(report.reportID)).json -sigfile \(e(report.reportID)).sig</pre>
-            <p>See docs/auditors.md for the inclusion proof and the approvals.</p>
-            """
+        ]) + "<p>Storage locations touched:</p>\n<ul>\n" + report.storageLocations.map { "<li><code>\(prose($0))</code></li>" }.joined(separator: "\n") + "\n</ul>")
+        sections.add("Objects destroyed", table(["Key", "Bytes", "SHA-256"], widths: [46, 12, 42], report.inventory.objects.map {
+            [path($0.key), String($0.size), hash($0.sha256)]
+        }, small: true), flows: true)
+        sections.add("Times, software, signer", keyValues([
+            ("Started", e(report.started)), ("Finished", e(report.finished)),
+            ("Software", "\(e(report.software.name)) \(e(report.software.version)) on \(e(report.software.host))"),
+            ("Signer key fingerprint", hash(report.signer.keyFingerprint)),
+        ]))
+        sections.add("Audit log", keyValues([
+            ("Leaf index", String(report.auditLog.leafIndex)), ("Tree size", String(report.auditLog.treeSize)),
+            ("Leaf hash", hash(ReportCheckCommands.leafHash(report))),
+        ]) + "<p>Checkpoint:</p><pre>\(e(report.auditLog.checkpoint))</pre>\n"
+            + "<p>Inclusion proof (RFC 9162):</p><pre>\(e(report.auditLog.inclusionProof.joined(separator: "\n")))</pre>")
+        sections.add("Outside the service's reach", "<p>\(e(report.outsideReach))</p>")
+        sections.add("How to check this report", """
+            <p>This page is a rendering; what is signed is <code>\(e(report.reportID)).json</code>, with its Ed25519 signature in
+            <code>\(e(report.reportID)).sig</code>. Both are in the evidence bundle (<code>lethe report export</code>) beside
+            <code>request.json</code>, the approvals, <code>audit-entry.json</code>, <code>checkpoint.txt</code> and
+            <code>inventory.txt</code>. Copy the service's public key, which you hold from the operator (never one from a bundle),
+            into that folder as <code>signing-key.pub.pem</code>, and run these commands there with stock <code>openssl</code> and
+            <code>python3</code>. Each <code>pkeyutl -verify</code> prints <i>Signature Verified Successfully</i>; the values to
+            compare are the signed JSON's, repeated here. <code>lethe report verify</code> checks all of this, and the
+            authorizers' registry, in one command.</p>
+            <pre class="commands">\(e(ReportCheckCommands.script(report)))</pre>
+            """)
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>Destruction report \(e(report.reportID))</title>
             <style>
-            body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 60em; margin: 2em auto; color: #111; }
-            h1 { margin-bottom: 0; } .sub { color: #555; margin-top: .2em; }
-            table { border-collapse: collapse; width: 100%; margin: .5em 0 1em; } th, td { border: 1px solid #ccc; padding: .3em .5em; text-align: left; vertical-align: top; }
-            th { background: #f3f3f3; } .mono, pre, code { font-family: Menlo, Consolas, monospace; word-break: break-all; }
-            .small { font-size: 80%; } pre { background: #f7f7f7; padding: .6em; white-space: pre-wrap; }
-            .outcome { font-size: 120%; font-weight: bold; padding: .4em .6em; display: inline-block; }
+            @page { size: A4; margin: 15mm 14mm 16mm; }
+            html { font: 10pt/1.35 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #111; }
+            body { margin: 0 auto; max-width: 182mm; }
+            @media screen { body { margin: 2em auto; padding: 0 1em; } }
+            h1 { font-size: 18pt; margin: 0; } .sub { color: #444; margin: .2em 0 .6em; }
+            h2 { font-size: 12.5pt; margin: 0 0 .4em; padding-bottom: .1em; border-bottom: 1px solid #bbb; break-after: avoid; page-break-after: avoid; }
+            section { margin: 0 0 1.1em; break-inside: avoid; page-break-inside: avoid; }
+            section.flows { break-inside: auto; page-break-inside: auto; }
+            table { border-collapse: collapse; width: 100%; table-layout: fixed; margin: .3em 0 .5em; }
+            thead { display: table-header-group; } tr { break-inside: avoid; page-break-inside: avoid; }
+            th, td { border: 1px solid #bbb; padding: .25em .45em; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+            th { background: #f0f0f0; } table.kv th { width: 30%; }
+            code, .hash, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8.5pt; }
+            .hash { overflow-wrap: anywhere; } table.small { font-size: 8.5pt; }
+            pre { background: #f6f6f6; padding: .5em .6em; margin: .3em 0; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 7.5pt; line-height: 1.25; }
+            ul { margin: .2em 0; padding-left: 1.4em; }
+            .outcome { font-size: 12pt; font-weight: bold; padding: .3em .6em; display: inline-block; margin: 0 0 .8em; }
             .ok { color: #0a5a1a; } .bad { color: #a00; } .outcome.ok { background: #e6f4e9; } .outcome.bad { background: #fbe5e5; }
-            @media print { body { margin: 0; } h2 { page-break-after: avoid; } tr { page-break-inside: avoid; } }
+            .end { font-size: 6.5pt; color: #999; text-align: right; margin: .2em 0 0; }
             </style></head>
             <body>
-            \(body)
+            <header>
+            <h1>Destruction report</h1>
+            <p class="sub">\(code(report.reportID)) · tenant <b>\(e(report.tenant.name))</b> (\(code(report.tenant.id))) · finished \(e(report.finished))</p>
+            <p class="outcome \(allPassed ? "ok" : "bad")">\(allPassed ? "Destroyed and verified" : "Verification FAILED")</p>
+            </header>
+            \(sections.html)
             </body></html>
 
             """
     }
 
-    private static func table(_ rows: [(String, String)]) -> String {
-        "<table>\n" + rows.map { "<tr><th>\(e($0.0))</th><td>\(e($0.1))</td></tr>" }.joined(separator: "\n") + "\n</table>\n"
+    /// Numbered sections, each closed by its end line.
+    private struct Sections {
+        var html = ""
+        var count = 0
+
+        mutating func add(_ title: String, _ body: String, flows: Bool = false) {
+            count += 1
+            html += "<section\(flows ? " class=\"flows\"" : "") id=\"section-\(count)\">\n<h2>\(count). \(e(title))</h2>\n\(body)\n"
+                + "<p class=\"end\">end of section \(count)</p>\n</section>\n"
+        }
+    }
+
+    /// A table with a header row that repeats on every page, and column widths in percent.
+    private static func table(_ headers: [String], widths: [Int], _ rows: [[String]], small: Bool = false) -> String {
+        "<table\(small ? " class=\"small\"" : "")>\n<colgroup>" + widths.map { "<col style=\"width:\($0)%\">" }.joined() + "</colgroup>\n"
+            + "<thead><tr>" + headers.map { "<th>\(e($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+            + rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n") + "\n</tbody>\n</table>"
+    }
+
+    /// Label and value rows; values are HTML already.
+    private static func keyValues(_ rows: [(String, String)]) -> String {
+        "<table class=\"kv\">\n<tbody>\n" + rows.map { "<tr><th>\(e($0.0))</th><td>\($0.1)</td></tr>" }.joined(separator: "\n") + "\n</tbody>\n</table>"
+    }
+
+    /// A hash, key, fingerprint or signature: monospace, breakable after every 16 characters
+    /// (and after a "SHA256:" prefix), and, in a column too narrow for 16, anywhere.
+    static func hash(_ text: String) -> String {
+        var out = "<span class=\"hash\">"
+        var run = 0
+        for character in text {
+            out += e(String(character))
+            run += 1
+            if character == ":" || run == 16 {
+                out += "<wbr>"
+                run = 0
+            }
+        }
+        return out + "</span>"
+    }
+
+    /// An identifier or path: monospace, wrapped only after a "/".
+    private static func code(_ text: String) -> String {
+        "<code>" + e(text).replacingOccurrences(of: "/", with: "/<wbr>") + "</code>"
+    }
+
+    /// An object key: monospace, wrapped after a "/" and, within a long name (a hash), between
+    /// groups of 16 characters.
+    private static func path(_ key: String) -> String {
+        "<code>" + key.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.count > 16 ? hash(String(part)) : e(String(part))
+        }.joined(separator: "/<wbr>") + "</code>"
+    }
+
+    /// Text with paths in it: words wrap as words, a path also after each "/", and a word longer
+    /// than its column (a hash inside a path) where it must (the cells' `overflow-wrap`).
+    private static func prose(_ text: String) -> String {
+        e(text).replacingOccurrences(of: "/", with: "/<wbr>")
     }
 
     /// HTML-escapes text.

@@ -12,11 +12,21 @@ public final class Database {
     public let path: String
 
     /// Opens (creating if needed) the database at `path`.
-    public init(path: String, readOnly: Bool = false) throws {
+    public convenience init(path: String, readOnly: Bool = false) throws {
+        try self.init(filename: path, flags: readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path: path)
+    }
+
+    /// Opens the database at `path` read-only through a `file:` URI carrying `parameters`
+    /// (sqlite.org/uri.html), such as `immutable=1`; `mode=ro` is always among them.
+    public convenience init(readOnly path: String, parameters: [String: String]) throws {
+        let query = (["mode": "ro"].merging(parameters) { $1 }).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let uri = "file:" + Database.uriEscaped(path) + "?" + query.joined(separator: "&")
+        try self.init(filename: uri, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, path: path)
+    }
+
+    private init(filename: String, flags: Int32, path: String) throws {
         var connection: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-            | SQLITE_OPEN_NOMUTEX
-        let code = sqlite3_open_v2(path, &connection, flags, nil)
+        let code = sqlite3_open_v2(filename, &connection, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard code == SQLITE_OK, let connection else {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             sqlite3_close_v2(connection)
@@ -110,6 +120,22 @@ public final class Database {
         }
     }
 
+    /// `path` as the path part of a `file:` URI: every byte but unreserved characters and "/"
+    /// percent-encoded, so that "?", "#" and "%" in a file name stay part of it.
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(Character(Unicode.Scalar(byte)))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
     func error(_ code: Int32, sql: String?) -> SQLiteError {
         SQLiteError(code: code, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
     }
@@ -126,4 +152,8 @@ public struct Migration: Sendable {
         self.name = name
         self.sql = sql
     }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
