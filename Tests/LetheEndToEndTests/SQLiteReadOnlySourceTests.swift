@@ -5,7 +5,7 @@ import Testing
 /// A WAL-mode SQLite source in a folder Lethe may only read (systemd's `ReadOnlyPaths=`, made
 /// here with a read-only bind mount in a mount namespace): it is backed up whether or not a
 /// writer has it open, or refused with the cause named, and nothing is left beside it.
-@Suite(.enabled(if: MountNamespace.available, "mount namespaces need root")) struct SQLiteReadOnlySourceTests {
+@Suite struct SQLiteReadOnlySourceTests {
     /// A home with tenant app whose one source is the WAL-mode database `data/db/app.sqlite`,
     /// holding rows "a" and "b", and no connection open.
     func prepared() throws -> (home: E2EHome, folder: String) {

@@ -7,7 +7,7 @@ import Testing
 /// own file-system view. systemd is not PID 1 on the test machines, so the view is made with a
 /// mount namespace from the unit file's own `ProtectSystem=`, `ReadWritePaths=` and
 /// `ReadOnlyPaths=`: a path the unit forgets is read-only here as it would be there.
-@Suite(.enabled(if: MountNamespace.available, "mount namespaces need root")) struct SystemdUnitTests {
+@Suite struct SystemdUnitTests {
     static let unitFolder = "\(E2EHome.repository)/Scripts/systemd"
     static let unitPath = "\(unitFolder)/lethe-nightly.service"
     /// The uid and gid the run takes as the unit's `lethe` user: nobody's, which every Debian
