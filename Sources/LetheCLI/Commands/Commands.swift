@@ -1,7 +1,7 @@
 /// Every verb of `lethe`, in the order `lethe --help` lists them.
 enum Commands {
     static var all: [CommandSpec] {
-        [InitCommand.spec] + ConfigCommands.specs + TenantCommands.specs + LifecycleCommands.specs
+        [InitCommand.spec] + ConfigCommands.specs + TenantCommands.specs + RegisterCommands.specs + LifecycleCommands.specs
             + [BackupCommand.spec] + SnapshotCommands.specs + [ExportCommand.spec, VerifyCommand.spec]
             + MaintenanceCommands.specs + [NightlyCommand.spec] + AuthorizerCommands.specs + DestroyCommands.specs
             + ReportCommands.specs + AuditCommands.specs + KeysCommands.specs + [IndexCommand.spec]

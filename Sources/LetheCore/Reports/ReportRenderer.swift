@@ -32,7 +32,18 @@ public enum ReportRenderer {
         for check in report.verification {
             body += "<tr><td>\(e(check.check))</td><td class=\"\(check.passed ? "ok" : "bad")\">\(check.passed ? "passed" : "FAILED")</td><td>\(e(check.detail))</td></tr>\n"
         }
-        body += "</table>\n<h2>Inventory destroyed</h2>\n"
+        body += "</table>\n<h2>Record of processing (register)</h2>\n"
+        if let register = report.register {
+            func list(_ values: [String]) -> String { values.isEmpty ? "-" : values.joined(separator: "; ") }
+            body += table([
+                ("Data categories", list(register.dataCategories)), ("Data subjects", list(register.subjectCategories)),
+                ("Purposes", list(register.purposes)), ("Retention basis", register.retentionBasis ?? "-"),
+                ("Sub-processors", list(register.subProcessors)), ("Entry updated", "\(register.updated) by \(register.updatedBy)"),
+            ])
+        } else {
+            body += "<p>No register entry was set for this tenant when destruction was requested.</p>\n"
+        }
+        body += "<h2>Inventory destroyed</h2>\n"
         body += table([("Objects", String(report.inventory.objectCount)), ("Bytes", String(report.inventory.bytes)),
                        ("Digest (SHA-256)", report.inventory.digest)])
         body += table([
