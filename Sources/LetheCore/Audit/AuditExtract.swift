@@ -58,7 +58,7 @@ public enum AuditExtract {
 
     /// Whether an entry's time is in the period: `from` inclusive, `to` inclusive (a date alone
     /// as `to` covers that whole day).
-    static func inPeriod(_ time: String, from: String?, to: String?) -> Bool {
+    package static func inPeriod(_ time: String, from: String?, to: String?) -> Bool {
         guard let at = Timestamp.parse(time) else { return false }
         if let from, let start = Timestamp.parse(from), at < start { return false }
         if let to, let end = Timestamp.parse(to) {

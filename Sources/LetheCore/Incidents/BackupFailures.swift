@@ -4,14 +4,14 @@ import Foundation
 /// `nights` different nights in a row (UTC dates of the `backup` entries since its last backup
 /// that did not fail). Read from the proven audit log, not from a counter H could reset. A
 /// partial backup made a snapshot, so it does not count as a failed night.
-enum BackupFailures {
-    struct Streak: Equatable {
-        var nights: Int
-        var errors: [String]
+package enum BackupFailures {
+    package struct Streak: Equatable {
+        package var nights: Int
+        package var errors: [String]
     }
 
     /// The failed nights in a row up to now, newest first, and the errors they logged.
-    static func streak(of tenant: String, in entries: [AuditEntry]) -> Streak {
+    package static func streak(of tenant: String, in entries: [AuditEntry]) -> Streak {
         var dates = Set<String>()
         var errors: [String] = []
         for entry in entries.reversed() where entry.operation == "backup" && entry.tenant == tenant {
@@ -22,7 +22,7 @@ enum BackupFailures {
         return Streak(nights: dates.count, errors: errors)
     }
 
-    static func detections(for tenants: [String], in entries: [AuditEntry], nights: Int) -> [Incidents.Detection] {
+    package static func detections(for tenants: [String], in entries: [AuditEntry], nights: Int) -> [Incidents.Detection] {
         tenants.compactMap { tenant in
             let streak = streak(of: tenant, in: entries)
             guard streak.nights >= nights else { return nil }
