@@ -129,6 +129,37 @@ import Testing
         #expect(found["deadline"] as? String == time(74) && found["detections"] as? Int == 2)
     }
 
+    /// S edits a destruction request's signed state (pending → approved, signature kept):
+    /// `destroy list` and the nightly run both find it, and it is one integrity incident.
+    @Test func anEditedDestructionStateOpensOneTamperIncident() throws {
+        let home = try E2EHome()
+        try home.addTenant("acme")
+        #expect(home.lethe(["backup", "acme"], environment: at(0)).status == 0)
+        for who in ["dana", "carl"] {
+            #expect(E2EHome.run(Self.openssl, ["genpkey", "-algorithm", "ed25519", "-out", "\(home.root)/\(who).pem"]).status == 0)
+            #expect(E2EHome.run(Self.openssl, ["pkey", "-in", "\(home.root)/\(who).pem", "-pubout", "-out", "\(home.root)/\(who).pub.pem"]).status == 0)
+        }
+        try home.registerAuthorizers([("dana", "dpo"), ("carl", "officer")])
+        let request = home.lethe(["destroy", "request", "acme", "--reason", "client-request", "--json"], environment: at(1))
+        let id = try #require((try request.json() as? [String: Any])?["id"] as? String)
+        let state = "\(home.store)/destruction/\(id)/state.json"
+        var signed = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state))) as? [String: Any])
+        let encoded = try #require(signed["document"] as? String)
+        let document = String(decoding: try #require(Data(base64Encoded: encoded)), as: UTF8.self)
+        try #require(document.contains("\"status\":\"pending\""))
+        signed["document"] = Data(document.replacingOccurrences(of: "\"status\":\"pending\"", with: "\"status\":\"approved\"").utf8).base64EncodedString()
+        try JSONSerialization.data(withJSONObject: signed, options: [.sortedKeys]).write(to: URL(fileURLWithPath: state))
+        let list = home.lethe(["destroy", "list"], environment: at(2))
+        #expect(list.status == 3, "\(list.output)")
+        #expect(home.lethe(["nightly"], environment: at(3)).status == 3)
+        let open = try incidents(home, hours: 3)
+        try #require(open.count == 1)
+        let found = try incident(open[0])
+        #expect(found["type"] as? String == "integrity" && found["key"] as? String == "tamper/destruction/\(id)")
+        #expect(found["tenants"] as? [String] == ["acme"] && found["detected"] as? String == time(2) && found["deadline"] as? String == time(74))
+        #expect(found["detections"] as? Int == 2)
+    }
+
     @Test func backupsFailingOnNConsecutiveNightsOpenOneAvailabilityIncident() throws {
         let home = try E2EHome()
         let directory = try home.addTenant("acme")

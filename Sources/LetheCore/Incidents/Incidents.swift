@@ -150,6 +150,17 @@ public struct Incidents: Sendable {
         }
     }
 
+    /// A destruction request whose state disagrees with the log (rolled back or replaced) or
+    /// cannot be read: tampering with what decides a destruction, an integrity incident each.
+    public static func tampering(in listed: [DestructionRequests.Listed], source: String) -> [Detection] {
+        listed.compactMap { item in
+            guard case .damaged(let id, let tenant, let problem) = item else { return nil }
+            return Detection(
+                type: .integrity, key: "tamper/destruction/\(id)", summary: "destruction request \(id) is damaged: \(problem)",
+                source: source, tenants: tenant.map { [$0] } ?? [], objects: ["\(problem)"])
+        }
+    }
+
     /// The tenant an entry about an incident is filed under: the affected tenant when there is
     /// exactly one (so it is in that tenant's extract), else none, so that an incident naming
     /// several tenants is never handed to one of them.

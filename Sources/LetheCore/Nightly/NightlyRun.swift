@@ -192,10 +192,7 @@ public struct NightlyRun: Sendable {
             case .damaged(let id, let tenant, let problem):
                 summary.failures.append("destruction \(id)" + (tenant.map { " of \($0)" } ?? "") + ": \(problem)")
                 summary.integrityViolations += 1
-                // A request's state that disagrees with the log was rolled back or replaced.
-                summary.failures += Incidents(installation).detect([Incidents.Detection(
-                    type: .integrity, key: "tamper/destruction/\(id)", summary: "destruction request \(id) is damaged: \(problem)",
-                    source: "nightly", tenants: tenant.map { [$0] } ?? [], objects: ["\(problem)"])])
+                summary.failures += Incidents(installation).detect(Incidents.tampering(in: [listed], source: "nightly"))
                 continue
             case .entry(let listedEntry):
                 entry = listedEntry
