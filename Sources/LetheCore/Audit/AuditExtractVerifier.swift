@@ -16,15 +16,28 @@ public enum AuditExtractVerifier {
         public var isValid: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
     }
 
+    /// The folder's files: the four of the extract and everything in `entries/`.
     public static func verify(directory: String, publicKey: Ed25519.PublicKey) -> Result {
+        var files: [String: [UInt8]] = [:]
+        func read(_ name: String) { files[name] = try? FileSystem.readFile("\(directory)/\(name)", limit: 64 << 20) }
+        ["extract.json", "extract.sig", "checkpoint.txt", "SHA256SUMS"].forEach(read)
+        // Whatever is in entries/ is there, readable or not: an unlisted one is a failure.
+        for name in (try? FileSystem.listDirectory("\(directory)/entries")) ?? [] {
+            files["entries/\(name)"] = (try? FileSystem.readFile("\(directory)/entries/\(name)", limit: 64 << 20)) ?? []
+        }
+        return verify(files: files, publicKey: publicKey)
+    }
+
+    /// `files` by their names in the folder (`entries/12.json`).
+    public static func verify(files: [String: [UInt8]], publicKey: Ed25519.PublicKey) -> Result {
         var result = Result()
         func add(_ check: String, _ passed: Bool, _ detail: String) {
             result.checks.append(VerificationCheck(check: check, passed: passed, detail: detail))
         }
-        func read(_ name: String) -> [UInt8]? { try? FileSystem.readFile("\(directory)/\(name)", limit: 64 << 20) }
+        func read(_ name: String) -> [UInt8]? { files[name] }
 
         guard let json = read("extract.json"), let signature = read("extract.sig") else {
-            add("extract files", false, "\(directory) lacks extract.json or extract.sig")
+            add("extract files", false, "the folder lacks extract.json or extract.sig")
             return result
         }
         let fingerprint = (try? publicKey.fingerprint) ?? "?"
@@ -90,8 +103,7 @@ public enum AuditExtractVerifier {
 
         // Nothing else is in the folder: a planted entry is not silently ignored.
         let listed = Set(manifest.entries.map(\.file))
-        let files = ((try? FileSystem.listDirectory("\(directory)/entries")) ?? []).map { "entries/\($0)" }
-        let extra = files.filter { !listed.contains($0) }.sorted()
+        let extra = files.keys.filter { $0.hasPrefix("entries/") && !listed.contains($0) }.sorted()
         add("no other entries", extra.isEmpty, extra.isEmpty ? "entries/ holds exactly the listed entries" : "not in the manifest: " + extra.joined(separator: ", "))
         let sums = "\(manifest.checkpointSHA256)  checkpoint.txt\n" + manifest.entries.map { "\($0.sha256)  \($0.file)\n" }.joined()
         let sumsOK = read("SHA256SUMS") == Array(sums.utf8)
