@@ -30,6 +30,10 @@ public struct Configuration: Codable, Equatable, Sendable {
     /// How long a worker's lease on a tenant's night lasts unless renewed (every third of it):
     /// the time after which another worker takes over the tenants of a worker that died.
     public var leaseSeconds: Int = 1800
+    /// Nights in a row a tenant's nightly backup may fail before it is an availability incident
+    /// (3 when unset). Optional, so that a configuration signed before it existed still verifies.
+    public var incidentBackupFailureNights: Int?
+    public var backupFailureNights: Int { incidentBackupFailureNights ?? 3 }
     /// The service's signature over the rest (`ConfigurationSeal`).
     public var signature: String?
 
@@ -54,6 +58,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         verifyRotationNights = try c.decodeIfPresent(Int.self, forKey: .verifyRotationNights) ?? defaults.verifyRotationNights
         metricsFile = try c.decodeIfPresent(String.self, forKey: .metricsFile)
         leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? defaults.leaseSeconds
+        incidentBackupFailureNights = try c.decodeIfPresent(Int.self, forKey: .incidentBackupFailureNights)
         signature = try c.decodeIfPresent(String.self, forKey: .signature)
     }
 
@@ -82,6 +87,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         guard (0...100).contains(pruneMaxUnusedPercent) else { throw bad("pruneMaxUnusedPercent must be 0 to 100") }
         guard verifyRotationNights >= 1 else { throw bad("verifyRotationNights must be 1 or more") }
         guard leaseSeconds >= 3 else { throw bad("leaseSeconds must be 3 or more") }
+        guard backupFailureNights >= 1 else { throw bad("incidentBackupFailureNights must be 1 or more") }
         try retention.validate().map { throw bad($0) }
     }
 }

@@ -166,3 +166,32 @@ extension FuzzTargets {
         },
     ]
 }
+
+extension FuzzTargets {
+    /// The controller's extract, checked as `audit verify-extract` checks it. The input is the
+    /// folder's files separated by 0x00: extract.json, extract.sig (base64, since a raw
+    /// signature may hold 0x00), checkpoint.txt, SHA256SUMS, then the entries in the order the
+    /// manifest lists them. Accepted when the manifest decodes and every check ran; an extract
+    /// that verifies must hold only entries of its tenant.
+    static let extractTargets: [FuzzTarget] = [
+        FuzzTarget("audit-extract", "an audit extract folder: AuditExtractVerifier.verify (manifest, checkpoint, entries, proofs)") { input in
+            let parts = segments(input)
+            var files: [String: [UInt8]] = [:]
+            for (index, name) in ["extract.json", "extract.sig", "checkpoint.txt", "SHA256SUMS"].enumerated() where index < parts.count {
+                files[name] = name == "extract.sig" ? Data(base64Encoded: Data(parts[index])).map(Array.init) ?? parts[index] : parts[index]
+            }
+            let manifest = try accepted(try? JSONDecoder().decode(AuditExtract.Manifest.self, from: Data(parts[0])), by: "AuditExtract.Manifest")
+            for (offset, bytes) in parts.dropFirst(4).enumerated() {
+                files[offset < manifest.entries.count ? manifest.entries[offset].file : "entries/extra-\(offset).json"] = bytes
+            }
+            let result = AuditExtractVerifier.verify(files: files, publicKey: FuzzFixtures.serviceKey.publicKey)
+            try invariant(!result.checks.isEmpty, "a decodable manifest is checked")
+            if result.isValid {
+                for item in manifest.entries {
+                    let entry = try JSONDecoder().decode(AuditEntry.self, from: Data(files[item.file] ?? []))
+                    try invariant(entry.tenant == manifest.tenant && entry.index == item.index, "a valid extract holds only its tenant's entries")
+                }
+            }
+        },
+    ]
+}

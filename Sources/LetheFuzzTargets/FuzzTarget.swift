@@ -28,7 +28,7 @@ public struct Rejected: KindedError, Equatable, CustomStringConvertible {
 }
 
 public enum FuzzTargets {
-    public static let all: [FuzzTarget] = repositoryTargets + keyTargets + coreTargets + s3Targets
+    public static let all: [FuzzTarget] = repositoryTargets + keyTargets + coreTargets + extractTargets + s3Targets
 
     public static func named(_ name: String) -> FuzzTarget? {
         all.first { $0.name == name }

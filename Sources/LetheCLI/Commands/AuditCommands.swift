@@ -87,7 +87,7 @@ enum AuditCommands {
             signed note, Ed25519, the service key) and root, the entries' numbering, the newest checkpoint
             against the one this host anchored in its key directory, and the checkpoint inside every
             destruction report. Editing, deleting, reordering or cutting off entries is detected. Exit code 3
-            if not intact.
+            if not intact, and an integrity incident is opened (or updated) when the log can still take it.
             """,
         options: [.json]
     ) { invocation in
@@ -106,6 +106,14 @@ enum AuditCommands {
         var result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey, external: external)
         result.problems += unreadable
         if result.isClean { result.problems += reports.problems(against: try AuditTrail(installation).history()) }
+        if !result.isClean {
+            // Tampering with the log or the reports: an integrity incident. When the log itself
+            // is what was damaged, it cannot take the entry; that is said, and the exit is 3 anyway.
+            let failures = Incidents(installation).detect([Incidents.Detection(
+                type: .integrity, key: "tamper/audit-log", summary: "audit verify: the audit log or a report's checkpoint is not intact",
+                source: "audit-verify", tenants: [], objects: result.problems)])
+            result.notes += failures
+        }
         if invocation.json {
             try invocation.console.json(result)
         } else {

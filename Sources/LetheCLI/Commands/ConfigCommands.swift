@@ -21,6 +21,7 @@ enum ConfigCommands {
         "pruneMaxUnusedPercent": { $0.pruneMaxUnusedPercent = try number($1) },
         "verifyRotationNights": { $0.verifyRotationNights = try number($1) },
         "leaseSeconds": { $0.leaseSeconds = try number($1) },
+        "incidentBackupFailureNights": { $0.incidentBackupFailureNights = try number($1) },
         "retention.keepLast": { $0.retention.keepLast = try optionalNumber($1) },
         "retention.keepDaily": { $0.retention.keepDaily = try optionalNumber($1) },
         "retention.keepWeekly": { $0.retention.keepWeekly = try optionalNumber($1) },

@@ -194,7 +194,11 @@ enum DestroyCommands {
         options: [.json]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
-        let listed = try DestructionRequests(try invocation.installation()).list()
+        let installation = try invocation.installation()
+        let listed = try DestructionRequests(installation).list()
+        for failure in Incidents(installation).detect(Incidents.tampering(in: listed, source: "destroy list")) {
+            invocation.console.error("lethe: \(failure)")
+        }
         if invocation.json {
             try invocation.console.json(listed.map(Listing.init))
             return listed.allSatisfy(\.isReadable) ? .success : .integrity

@@ -45,7 +45,9 @@ enum TenantCommands {
         details: """
             FILE (or - for standard input) holds one tenant per line:
               {"id": "acme", "name": "Acme GmbH", "sources": ["dir:/srv/acme", "db=sqlite:/srv/acme.db"]}
-            with sources as for `tenant add --source` and the name optional. Every line is checked first
+            with sources as for `tenant add --source` and the name optional. A line may carry a "register" object with
+            the fields of `tenant register set` (dataCategories, subjectCategories, purposes, subProcessors as lists of
+            strings, retentionBasis a string; docs/records.md). Every line is checked first
             (as `tenant add` checks one tenant); any problem imports nothing. The tenants' keys are created in
             one keystore write and their additions logged in one audit append. Run again after an interruption,
             it finishes: a tenant already registered exactly as its line says counts as imported.
@@ -102,7 +104,7 @@ enum TenantCommands {
 
     static let show = CommandSpec(
         ["tenant", "show"],
-        summary: "show one tenant: sources, state, window, hold, retention, key id, history",
+        summary: "show one tenant: sources, state, window, hold, retention, key id, register, history",
         usage: "tenant show ID [--json]",
         options: [.json]
     ) { invocation in
@@ -118,7 +120,8 @@ enum TenantCommands {
             record: record, dekID: key?.dekID, dekCommitment: key?.commitment, snapshots: snapshots.count,
             latestSnapshot: snapshots.last?.id, packs: use.packs, storedBytes: use.bytes,
             windowEnds: lifecycle.windowEnd(record).map(Timestamp.format),
-            retention: record.retention ?? installation.configuration.retention)
+            retention: record.retention ?? installation.configuration.retention,
+            storageLocation: TenantRegister(installation).storageLocation)
         if invocation.json {
             try invocation.console.json(details)
             return .success
@@ -135,6 +138,8 @@ enum TenantCommands {
         c.print("stored        \(Format.bytes(use.bytes)) in \(use.packs) packs")
         c.print("sources")
         for source in record.sources { c.print("  \(source)") }
+        c.print("register")
+        for line in RegisterCommands.lines(record.register, storageLocation: details.storageLocation) { c.print("  \(line)") }
         c.print("history")
         for event in record.events {
             c.print("  \(event.time)  \(event.event)" + (event.detail.map { ": \($0)" } ?? "") + "  (\(event.actor))")
@@ -152,5 +157,7 @@ enum TenantCommands {
         let storedBytes: Int
         let windowEnds: String?
         let retention: RetentionPolicy
+        /// Where the data is, from the store's configuration (the register's storage location).
+        let storageLocation: String
     }
 }

@@ -143,7 +143,13 @@ public struct DestructionExecutor: Sendable {
             let encoded = String(decoding: try JSONEncoder().encode(checks), as: UTF8.self)
             guard checks.allSatisfy(\.passed) else {
                 try AuditTrail(installation).record("destroy.check-failed", tenant: tenant, details: ["request": entry.id, "checks": encoded])
-                let failed = checks.filter { !$0.passed }.map { "\($0.check): \($0.detail)" }.joined(separator: "; ")
+                let failedChecks = checks.filter { !$0.passed }.map { "\($0.check): \($0.detail)" }
+                let failed = failedChecks.joined(separator: "; ")
+                // Data that should be gone may still be readable: a confidentiality incident.
+                _ = Incidents(installation).detect([Incidents.Detection(
+                    type: .confidentiality, key: "destruction-check/\(entry.id)",
+                    summary: "destruction \(entry.id) of \(tenant) did not verify: \(failedChecks.count) check(s) failed",
+                    source: "destroy", tenants: [tenant.rawValue], objects: failedChecks)])
                 throw LetheError.integrity("destruction of \(tenant) did not verify: \(failed); fix and run `lethe destroy execute \(entry.id)` again")
             }
             return ["checks": encoded]

@@ -116,6 +116,9 @@ public struct DestructionRequest: Codable, Equatable, Sendable {
     public var dekID: String
     public var dekCommitment: String
     public var inventory: Inventory
+    /// The tenant's register entry when the request was made (absent when none was set, and
+    /// in requests from before registers): what the authorizers were told the data is.
+    public var register: DataRegister?
 
     /// The bytes that are signed and stored: sorted keys, no insignificant whitespace.
     public func canonicalBytes() throws -> [UInt8] {

@@ -235,7 +235,8 @@ public struct DestructionRequests: Sendable {
             requester: requester ?? installation.actor, requested: installation.nowText, policy: registry.policy,
             gracePeriodHours: registry.gracePeriodHours, registry: RegistryReference(version: registry.version, sha256: digest),
             store: "\(installation.store.location)/\(tenant.storePrefix)", versioning: try installation.store.versioning(),
-            dekID: key.dekID, dekCommitment: key.commitment, inventory: try Inventory.take(of: tenant, in: installation.store))
+            dekID: key.dekID, dekCommitment: key.commitment, inventory: try Inventory.take(of: tenant, in: installation.store),
+            register: record.register)
         let bytes = try request.canonicalBytes()
         let sha = Hex.encode(try SHA256.hash(bytes))
         try installation.store.put(DestructionRequests.requestKey(id), bytes)

@@ -31,6 +31,10 @@ struct NightlyMetrics {
                summary.backups.map { (label($0.tenant), $0.status == .succeeded ? "1" : "0") })
         metric("lethe_backup_bytes_added", "Bytes new to the tenant's repository in the last nightly run.",
                summary.backups.map { (label($0.tenant), String($0.summary?.bytesAdded ?? 0)) })
+        metric("lethe_incidents_open", "Incidents running (open or acknowledged), by type.",
+               IncidentType.allCases.map { type in ("{type=\"\(type.rawValue)\"}", String(summary.openIncidents.filter { $0.type == type }.count)) })
+        metric("lethe_incident_deadline_hours_left", "Hours left until the Art. 33 deadline (detected + 72 h) of each running incident; negative when passed.",
+               summary.openIncidents.map { ("{incident=\"\($0.id)\",type=\"\($0.type.rawValue)\"}", String($0.hoursLeft)) })
         let latest = try installation.catalog().latestSnapshots().mapValues(\.time)
         metric("lethe_backup_last_snapshot_timestamp_seconds", "Time of the tenant's newest snapshot.",
                latest.keys.sorted().map { (label($0), String(Int(Timestamp.parse(latest[$0]!)?.timeIntervalSince1970 ?? 0))) })

@@ -41,6 +41,18 @@ public struct NightlyRun: Sendable {
         }
     }
 
+    /// A running incident as the nightly summary and the metrics show it.
+    public struct OpenIncident: Codable, Sendable {
+        public var id: String
+        public var type: IncidentType
+        public var status: IncidentStatus
+        public var summary: String
+        public var tenants: [String]
+        public var detected: String
+        public var deadline: String
+        public var hoursLeft: Double
+    }
+
     public struct TenantNote: Codable, Sendable {
         public var tenant: String
         public var detail: String
@@ -61,6 +73,8 @@ public struct NightlyRun: Sendable {
         public var failures: [String] = []
         public var integrityViolations = 0
         public var tenantsDue = 0
+        /// Incidents running when the night ended, with the hours left on their Art. 33 clocks.
+        public var openIncidents: [OpenIncident] = []
 
         public var exitStatus: Int32 { integrityViolations > 0 ? 3 : failures.isEmpty ? 0 : 1 }
     }
@@ -151,6 +165,11 @@ public struct NightlyRun: Sendable {
             "destructionRequestsOpened": String(summary.destructionRequestsOpened.count),
             "destructionsExecuted": String(summary.destructionsExecuted.count),
         ])
+        summary.openIncidents = try Incidents(installation).running().map { incident in
+            OpenIncident(
+                id: incident.id, type: incident.type, status: incident.status, summary: incident.summary, tenants: incident.tenants,
+                detected: incident.detected, deadline: incident.deadline, hoursLeft: incident.hoursLeft(at: installation.now))
+        }
         if let path = options.metricsFile ?? installation.configuration.metricsFile {
             try NightlyMetrics(installation: installation).write(summary, to: path)
         }
@@ -173,6 +192,7 @@ public struct NightlyRun: Sendable {
             case .damaged(let id, let tenant, let problem):
                 summary.failures.append("destruction \(id)" + (tenant.map { " of \($0)" } ?? "") + ": \(problem)")
                 summary.integrityViolations += 1
+                summary.failures += Incidents(installation).detect(Incidents.tampering(in: [listed], source: "nightly"))
                 continue
             case .entry(let listedEntry):
                 entry = listedEntry

@@ -89,6 +89,13 @@ struct NightlyShard {
         for result in backups where result.status != .succeeded {
             summary.failures.append("backup of \(result.tenant): \(result.error ?? result.summary?.errors.first ?? result.status.rawValue)")
         }
+        let failed = backups.filter { $0.status == .failed }.map(\.tenant)
+        if !failed.isEmpty {
+            let detections = BackupFailures.detections(
+                for: failed, in: try AuditTrail(installation).history().entries,
+                nights: installation.configuration.backupFailureNights)
+            summary.failures += Incidents(installation).detect(detections)
+        }
 
         // 2. Retention and prune for active tenants.
         for record in active where heldBy[record.id.rawValue] == nil {
@@ -122,7 +129,7 @@ struct NightlyShard {
         }
 
         // 4. Verification: structure of every tenant, data of tonight's share of packs.
-        let verification = try VerifyService(installation).verify(tenants.map(\.id)) { _, pack in
+        let verification = try VerifyService(installation).verify(tenants.map(\.id), source: "nightly") { _, pack in
             Int(pack.firstByte) % rotation.nights == rotation.night
         }
         summary.verification += verification

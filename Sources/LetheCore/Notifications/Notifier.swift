@@ -18,8 +18,8 @@ public struct DataReleaseEvent: Codable, Sendable, Equatable {
     public var bytes: Int
 }
 
-/// Sends a `DataReleaseEvent` to the configured command and/or webhook. A notification that
-/// fails is reported to the caller — never dropped.
+/// Sends an event (a `DataReleaseEvent`, an `IncidentEvent`) to the configured command and/or
+/// webhook. A notification that fails is reported to the caller — never dropped.
 public struct Notifier: Sendable {
     let settings: NotificationSettings
     var timeout: TimeInterval = 30
@@ -31,11 +31,24 @@ public struct Notifier: Sendable {
     /// Failures, one line each (empty when every configured channel accepted the event, or
     /// when none is configured).
     public func send(_ event: DataReleaseEvent) -> [String] {
+        send(event, environment: ["LETHE_EVENT": event.event, "LETHE_TENANT": event.tenant, "LETHE_SNAPSHOT": event.snapshot])
+    }
+
+    /// An opened incident: LETHE_EVENT is `incident.opened`, LETHE_INCIDENT its id, LETHE_TENANT
+    /// the affected tenants (space-separated).
+    public func send(_ event: IncidentEvent) -> [String] {
+        send(event, environment: [
+            "LETHE_EVENT": event.event, "LETHE_INCIDENT": event.incident, "LETHE_INCIDENT_TYPE": event.type.rawValue,
+            "LETHE_TENANT": event.tenants.joined(separator: " "),
+        ])
+    }
+
+    private func send<Event: Encodable>(_ event: Event, environment: [String: String]) -> [String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let body = try? encoder.encode(event) else { return ["notification: cannot encode the event"] }
         var failures: [String] = []
-        if let command = settings.command, !command.isEmpty, let failure = runCommand(command, body: body, event: event) {
+        if let command = settings.command, !command.isEmpty, let failure = runCommand(command, body: body, variables: environment) {
             failures.append(failure)
         }
         if let webhook = settings.webhook, !webhook.isEmpty, let failure = post(webhook, body: body) {
@@ -45,14 +58,12 @@ public struct Notifier: Sendable {
     }
 
     /// Runs `sh -c command` with the event as JSON on standard input and in LETHE_* variables.
-    private func runCommand(_ command: String, body: Data, event: DataReleaseEvent) -> String? {
+    private func runCommand(_ command: String, body: Data, variables: [String: String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         var environment = ProcessInfo.processInfo.environment
-        environment["LETHE_EVENT"] = event.event
-        environment["LETHE_TENANT"] = event.tenant
-        environment["LETHE_SNAPSHOT"] = event.snapshot
+        for (name, value) in variables { environment[name] = value }
         process.environment = environment
         let input = Pipe()
         process.standardInput = input

@@ -106,6 +106,10 @@ public struct DestructionReport: Codable, Equatable, Sendable {
     public var signer: Signer
     public var auditLog: AuditEvidence
     public var outsideReach: String
+    /// The tenant's register entry as the signed request states it: what data this was, about
+    /// whom, for which purposes. Absent in reports of tenants without one, and in reports from
+    /// before registers, which verify as before.
+    public var register: DataRegister?
 
     public func canonicalBytes() throws -> [UInt8] {
         let encoder = JSONEncoder()

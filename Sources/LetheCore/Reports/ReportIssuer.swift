@@ -98,7 +98,8 @@ struct ReportIssuer {
             auditLog: .init(
                 leafIndex: leaf.index, entry: String(decoding: history.bytes[leaf.index], as: UTF8.self), treeSize: proof.treeSize,
                 checkpoint: proof.checkpoint, inclusionProof: proof.path),
-            outsideReach: DestructionReport.outsideReach)
+            outsideReach: DestructionReport.outsideReach,
+            register: entry.request.register)
         let json = try report.canonicalBytes()
         let signature = try signing.sign(json)
         try ReportStore(store: installation.store).save(reportID, json: json, signature: signature, html: ReportRenderer.html(report))

@@ -30,6 +30,16 @@ public enum ReportRenderer {
         sections.add("Verification", table(["Check", "Result", "Detail"], widths: [30, 10, 60], report.verification.map {
             [e($0.check), "<span class=\"\($0.passed ? "ok" : "bad")\">\($0.passed ? "passed" : "FAILED")</span>", prose($0.detail)]
         }))
+        if let register = report.register {
+            func list(_ values: [String]) -> String { values.isEmpty ? "—" : e(values.joined(separator: "; ")) }
+            sections.add("Record of processing (register)", keyValues([
+                ("Data categories", list(register.dataCategories)), ("Data subjects", list(register.subjectCategories)),
+                ("Purposes", list(register.purposes)), ("Retention basis", e(register.retentionBasis ?? "—")),
+                ("Sub-processors", list(register.subProcessors)), ("Entry updated", "\(e(register.updated)) by \(e(register.updatedBy))"),
+            ]))
+        } else {
+            sections.add("Record of processing (register)", "<p>No register entry was set for this tenant when destruction was requested.</p>")
+        }
         sections.add("Inventory destroyed", keyValues([
             ("Objects", String(report.inventory.objectCount)), ("Bytes", String(report.inventory.bytes)),
             ("Digest (SHA-256)", hash(report.inventory.digest)), ("Store", code(report.storage.location)),

@@ -51,7 +51,7 @@ public enum ReportVerifier {
         }
         let mismatches = claimMismatches(report, request: request)
         add("report matches the signed request", mismatches.isEmpty,
-            mismatches.isEmpty ? "tenant, reason, policy, registry version, key and inventory are the request's"
+            mismatches.isEmpty ? "tenant, reason, policy, registry version, key, inventory and register are the request's"
                 : "differs in: " + mismatches.joined(separator: ", "))
 
         // The registry version that judged the request, from version 1, whose policy and grace
@@ -136,6 +136,7 @@ public enum ReportVerifier {
         }
         if report.inventory != request.inventory { differ.append("inventory") }
         if report.storage.versioning != request.versioning { differ.append("store versioning") }
+        if report.register != request.register { differ.append("register") }
         return differ
     }
 

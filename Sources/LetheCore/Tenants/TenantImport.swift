@@ -5,7 +5,8 @@ import LetheStore
 /// `lethe tenant import FILE`: registers many tenants in one process, all or nothing.
 ///
 /// FILE is JSON Lines, one tenant per line: `{"id": "acme", "name": "Acme GmbH", "sources":
-/// ["dir:/srv/acme", "db=sqlite:/srv/acme.db"]}` (`name` optional; blank lines skipped). Every
+/// ["dir:/srv/acme", "db=sqlite:/srv/acme.db"]}` (`name` optional; blank lines skipped), and
+/// optionally a `register` object with the fields of `tenant register set`. Every
 /// line is checked before anything is written, as `tenant add` checks one tenant, and one
 /// problem anywhere imports nothing. Then the keys are created in one keystore write, the
 /// records written to the store (a few at a time), the catalog updated in one transaction, and
@@ -26,6 +27,8 @@ public struct TenantImport: Sendable {
         public let id: TenantID
         public let name: String?
         public let sources: [TenantSource]
+        /// The tenant's register entry, if the line gives one.
+        public let register: DataRegister.Fields?
     }
 
     public struct Result: Codable, Sendable {
@@ -47,8 +50,8 @@ public struct TenantImport: Sendable {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
                     throw LetheError.usage("not a JSON object")
                 }
-                if let unknown = Set(object.keys).subtracting(["id", "name", "sources"]).sorted().first {
-                    throw LetheError.usage("unknown field \"\(unknown)\" (a line has id, name and sources)")
+                if let unknown = Set(object.keys).subtracting(["id", "name", "sources", "register"]).sorted().first {
+                    throw LetheError.usage("unknown field \"\(unknown)\" (a line has id, name, sources and register)")
                 }
                 guard let idText = object["id"] as? String else { throw LetheError.usage("no \"id\"") }
                 let id = try TenantID(idText)
@@ -56,7 +59,9 @@ public struct TenantImport: Sendable {
                 guard let specs = object["sources"] as? [String] else { throw LetheError.usage("\"sources\" is not a list of source specs") }
                 if let earlier = seen[id] { throw LetheError.usage("tenant \(id) is on line \(earlier) already") }
                 seen[id] = number
-                lines.append(Line(number: number, id: id, name: object["name"] as? String, sources: try specs.map(TenantSource.init(spec:))))
+                lines.append(Line(
+                    number: number, id: id, name: object["name"] as? String, sources: try specs.map(TenantSource.init(spec:)),
+                    register: try object["register"].map(TenantImport.register)))
             } catch {
                 problems.append("line \(number): \(error)")
             }
@@ -64,6 +69,24 @@ public struct TenantImport: Sendable {
         try refuse(problems, file: file)
         guard !lines.isEmpty else { throw LetheError.usage("\(file) holds no tenants") }
         return lines
+    }
+
+    static let registerFields = ["dataCategories", "subjectCategories", "purposes", "retentionBasis", "subProcessors"]
+
+    /// A line's `register` object: the fields of `tenant register set`, each checked.
+    static func register(_ value: Any) throws -> DataRegister.Fields {
+        guard let object = value as? [String: Any] else { throw LetheError.usage("\"register\" is not a JSON object") }
+        if let unknown = Set(object.keys).subtracting(registerFields).sorted().first {
+            throw LetheError.usage("unknown register field \"\(unknown)\" (a register has \(registerFields.joined(separator: ", ")))")
+        }
+        let fields: DataRegister.Fields
+        do {
+            fields = try JSONDecoder().decode(DataRegister.Fields.self, from: try JSONSerialization.data(withJSONObject: object))
+        } catch {
+            throw LetheError.usage("\"register\": lists are lists of strings and retentionBasis is a string")
+        }
+        _ = try fields.applied(to: nil, time: "", actor: "")
+        return fields
     }
 
     /// One line for the whole refusal: how many problems, the first few, and that nothing was done.
@@ -99,10 +122,12 @@ public struct TenantImport: Sendable {
                 continue
             }
             let record = try registry.record(line.id)
-            if record.name == (line.name ?? line.id.rawValue), record.sources == line.sources {
+            let register = try line.register.map { try $0.applied(to: nil, time: "", actor: "") }
+            let sameRegister = register.map { wanted in record.register.map { $0.sameContent(as: wanted) } ?? false } ?? (record.register == nil)
+            if record.name == (line.name ?? line.id.rawValue), record.sources == line.sources, sameRegister {
                 present.append(line.id)
             } else {
-                problems.append("line \(line.number): tenant \(line.id) already exists with another name or other sources")
+                problems.append("line \(line.number): tenant \(line.id) already exists with another name, other sources or another register")
             }
         }
         try TenantImport.refuse(problems, file: file)
@@ -110,8 +135,10 @@ public struct TenantImport: Sendable {
         // A key without a record was left by a run that crashed in between: reuse it.
         try keystore.createKeys(for: fresh.map(\.id).filter { !keyed.contains($0) })
         let created = installation.nowText
-        let records = fresh.map { line in
-            TenantRecord(id: line.id, name: line.name ?? line.id.rawValue, sources: line.sources, created: created, actor: installation.actor)
+        let records = try fresh.map { line in
+            var record = TenantRecord(id: line.id, name: line.name ?? line.id.rawValue, sources: line.sources, created: created, actor: installation.actor)
+            record.register = try line.register.map { try $0.applied(to: nil, time: created, actor: installation.actor) }
+            return record
         }
         try writeRecords(records)
         try catalog.upsert(records)
@@ -124,11 +151,15 @@ public struct TenantImport: Sendable {
         }
         let byID = Dictionary(lines.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         if !unlogged.isEmpty {
-            try AuditTrail(installation).record(unlogged.map { id in
+            try AuditTrail(installation).record(try unlogged.flatMap { id in
                 let line = byID[id]!
-                return AuditLog.Event("tenant.add", tenant: id.rawValue, details: [
+                var events = [AuditLog.Event("tenant.add", tenant: id.rawValue, details: [
                     "name": line.name ?? id.rawValue, "sources": line.sources.map(\.description).joined(separator: " "), "import": file,
-                ])
+                ])]
+                if let register = try line.register.map({ try $0.applied(to: nil, time: created, actor: installation.actor) }) {
+                    events.append(AuditLog.Event("tenant.register", tenant: id.rawValue, details: try TenantRegister.auditDetails(register)))
+                }
+                return events
             })
         }
         return Result(imported: records.map(\.id.rawValue), alreadyPresent: present.map(\.rawValue))

@@ -41,6 +41,8 @@ public struct TenantRecord: Codable, Equatable, Sendable {
     public var legalHold: LegalHold?
     /// Overrides the configured retention policy.
     public var retention: RetentionPolicy?
+    /// The tenant's entry in the record of processing activities, once one is set.
+    public var register: DataRegister?
     public var events: [LifecycleEvent]
 
     public init(id: TenantID, name: String, sources: [TenantSource], created: String, actor: String) {

@@ -12,7 +12,7 @@ public struct VerifyService: Sendable {
 
     public struct Result: Codable, Sendable {
         public let tenant: String
-        public let report: Checker.Report
+        public var report: Checker.Report
         /// Set when the repository could not be opened at all.
         public let error: String?
 
@@ -24,11 +24,15 @@ public struct VerifyService: Sendable {
     /// snapshot it logged and never forgot that is gone, or one it forgot that is back, is an
     /// integrity violation naming the snapshot. A genuine snapshot the log lacks (a backup that
     /// crashed before logging it) is logged now, as `backup.recovered`. The outcome of each
-    /// tenant is appended to the audit log.
-    public func verify(_ tenants: [TenantID], readPacks: @escaping (TenantID, PackID) -> Bool) throws -> [Result] {
+    /// tenant is appended to the audit log, and each tenant with an integrity violation is an
+    /// integrity incident (opened, or updated when one is running for it); `source` says what
+    /// found it (`verify`, `nightly`).
+    public func verify(
+        _ tenants: [TenantID], source: String = "verify", readPacks: @escaping (TenantID, PackID) -> Bool
+    ) throws -> [Result] {
         var logged = LoggedSnapshots(try AuditTrail(installation).history())
         var recovered: [AuditLog.Event] = []
-        let results = tenants.map { tenant in
+        var results = tenants.map { tenant in
             do {
                 let repository = try installation.repository(for: tenant)
                 // Checked first without a lock, which would cost two writes a tenant a night.
@@ -62,6 +66,15 @@ public struct VerifyService: Sendable {
                 "errors": String(result.report.errors.count + (result.error == nil ? 0 : 1)),
             ])
         })
+        for index in results.indices where !results[index].report.errors.isEmpty {
+            let result = results[index]
+            if let failure = Incidents(installation).detect([Incidents.Detection(
+                type: .integrity, key: "integrity/verify/\(result.tenant)",
+                summary: "verification of \(result.tenant) found \(result.report.errors.count) integrity violation(s)",
+                source: source, tenants: [result.tenant], objects: result.report.errors)]).first {
+                results[index].report.notes.append(failure)
+            }
+        }
         return results
     }
 
