@@ -27,6 +27,7 @@ enum ExportCommand {
             invocation.console.print(
                 "Exported \(result.summary.files) files (\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot "
                     + "\(result.snapshot.prefix(8)) to \(result.output) (\(Format.bytes(result.summary.archiveBytes)))")
+            if let erasure = result.summary.erasure { invocation.console.print(Format.erasure(erasure)) }
         }
         for failure in failures { invocation.console.error("lethe: \(failure) (recorded in the audit log)") }
         return failures.isEmpty ? .success : .failure

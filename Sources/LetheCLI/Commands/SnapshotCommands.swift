@@ -108,6 +108,7 @@ enum SnapshotCommands {
                 "Restored \(result.summary.files) files, \(result.summary.directories) directories, \(result.summary.symlinks) links "
                     + "(\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot \(result.snapshot.prefix(8)) "
                     + "(\(result.snapshotTime)) to \(result.target) in \(Format.seconds(result.durationSeconds))")
+            if let erasure = result.summary.erasure { invocation.console.print(Format.erasure(erasure)) }
         }
         for failure in failures { invocation.console.error("lethe: \(failure) (recorded in the audit log)") }
         return failures.isEmpty ? .success : .failure

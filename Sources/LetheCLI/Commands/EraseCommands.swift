@@ -1,0 +1,174 @@
+import Foundation
+import LetheCore
+import LetheRepository
+import LetheStore
+
+/// `lethe erase`: one person's erasure inside a tenant's backups (docs/erasure.md).
+enum EraseCommands {
+    static let specs = [request, list, show]
+
+    static let request = CommandSpec(
+        ["erase", "request"],
+        summary: "record one person's erasure: rules applied to every restore and export from now on",
+        usage: "erase request TENANT --subject-ref REF --reason TEXT RULE…",
+        details: """
+            Each RULE is one of (give as many as needed, in the order they are to apply):
+              --sql STMT [--param V]… [--file GLOB]   one DELETE or UPDATE, its ? bound to the --param values in
+                                                     order (never spliced into the SQL), on the tenant's sqlite:
+                                                     sources, or with --file on the SQLite files GLOB selects
+              --path GLOB                            leave out every file, link or directory GLOB matches
+              --csv GLOB --column C --value V        remove the rows of those CSV files whose column C is V
+              --json GLOB --field F --value V        remove the records of those JSON arrays or JSON Lines files
+                                                     whose field F is V
+            Globs are relative to the snapshot's root: * ? [..] within a name, ** across directories
+            (mail/alice@example.com/** is that folder and all it holds). The request, with the reference and
+            the values, is sealed under the tenant's key in its repository; the audit log and every output
+            carry only a keyed hash of the reference and the rules with their values redacted. There is no
+            --json output here (--json is the JSON rule); `lethe erase show ID --json` prints the request.
+            """,
+        options: [
+            OptionSpec("--subject-ref", value: "REF", "the controller's reference for the person (kept sealed)"),
+            OptionSpec("--reason", value: "TEXT", "why (shown by erase show; do not name the person)"),
+            OptionSpec("--sql", value: "STMT", repeatable: true, "a DELETE or UPDATE with ? placeholders"),
+            OptionSpec("--param", value: "V", repeatable: true, "a value bound to the previous --sql's next ?"),
+            OptionSpec("--file", value: "GLOB", repeatable: true, "the SQLite files inside directory sources the previous --sql applies to"),
+            OptionSpec("--path", value: "GLOB", repeatable: true, "paths to leave out"),
+            OptionSpec("--csv", value: "GLOB", repeatable: true, "CSV files to remove rows from"),
+            OptionSpec("--json", value: "GLOB", repeatable: true, "JSON or JSON Lines files to remove records from"),
+            OptionSpec("--column", value: "C", repeatable: true, "the previous --csv's column"),
+            OptionSpec("--field", value: "F", repeatable: true, "the previous --json's field"),
+            OptionSpec("--value", value: "V", repeatable: true, "the previous --csv's or --json's value"),
+        ]
+    ) { invocation in
+        let tenant = try TenantID(try invocation.positionals(1...1, "TENANT")[0])
+        guard let subject = invocation.arguments.value("--subject-ref") else { throw invocation.usageError("--subject-ref REF is required") }
+        guard let reason = invocation.arguments.value("--reason") else { throw invocation.usageError("--reason TEXT is required") }
+        let rules = try RuleParser.rules(invocation.arguments.ordered, invocation: invocation)
+        let request = try ErasureLedgers(try invocation.installation()).request(
+            tenant: tenant, subjectRef: subject, reason: reason, rules: rules)
+        let c = invocation.console
+        c.print("Erasure request \(request.id) for \(tenant), ledger version \(request.ledgerVersion)")
+        c.print("  subject  hmac-sha256:\(request.subjectHash)")
+        for (offset, rule) in request.rules.enumerated() { c.print("  rule \(offset + 1)   \(rule.redacted)") }
+        c.print("Every restore and export of \(tenant) applies it from now on.")
+        return .success
+    }
+
+    static let list = CommandSpec(
+        ["erase", "list"],
+        summary: "list a tenant's erasure requests (subject hashes and redacted rules only)",
+        usage: "erase list TENANT [--subject-ref REF] [--json]",
+        options: [OptionSpec("--subject-ref", value: "REF", "only the requests for this reference (matched by its keyed hash)"), .json]
+    ) { invocation in
+        let tenant = try TenantID(try invocation.positionals(1...1, "TENANT")[0])
+        let installation = try invocation.installation()
+        var requests = try ErasureLedgers(installation).requests(of: tenant)
+        if let reference = invocation.arguments.value("--subject-ref") {
+            let hash = try installation.repository(for: tenant).keys.subjectHash(reference)
+            requests = requests.filter { $0.subjectHash == hash }
+        }
+        if invocation.json {
+            try invocation.console.json(requests.map(\.redacted))
+            return .success
+        }
+        guard !requests.isEmpty else {
+            invocation.console.print("No erasure requests.")
+            return .success
+        }
+        var table = [["ID", "REQUESTED", "BY", "RULES", "SUBJECT"]]
+        for request in requests {
+            table.append([request.id, request.requested, request.requester, String(request.rules.count), "hmac-sha256:\(request.subjectHash.prefix(16))…"])
+        }
+        Format.table(table).forEach(invocation.console.print)
+        return .success
+    }
+
+    static let show = CommandSpec(
+        ["erase", "show"],
+        summary: "show one erasure request (subject hash and redacted rules only)",
+        usage: "erase show ID [--json]",
+        options: [.json]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "ID")[0]
+        let request = try ErasureLedgers(try invocation.installation()).request(id).redacted
+        if invocation.json {
+            try invocation.console.json(request)
+            return .success
+        }
+        let c = invocation.console
+        c.print("request    \(request.id)")
+        c.print("tenant     \(request.tenant)")
+        c.print("subject    hmac-sha256:\(request.subjectHash)")
+        c.print("reason     \(request.reason)")
+        c.print("requested  \(request.requested) by \(request.requester)")
+        c.print("ledger     version \(request.ledgerVersion)")
+        for (offset, rule) in request.rules.enumerated() { c.print("rule \(offset + 1)     \(rule)") }
+        return .success
+    }
+}
+
+/// Reads erasure rules from the options in the order given: `--param` and `--file` belong
+/// to the `--sql` before them, `--column`, `--field` and `--value` to the `--csv` or `--json`.
+enum RuleParser {
+    private enum Pending {
+        case sql(String, [String], String?)
+        case csv(String, String?, String?)
+        case json(String, String?, String?)
+    }
+
+    static func rules(_ options: [(name: String, value: String)], invocation: Invocation) throws -> [ErasureRule] {
+        var rules: [ErasureRule] = []
+        var pending: Pending?
+        func finish() throws {
+            switch pending {
+            case .sql(let statement, let parameters, let files):
+                rules.append(.sql(statement: statement, parameters: parameters, files: files))
+            case .csv(let files, let column, let value):
+                guard let column, let value else { throw invocation.usageError("--csv \(files) needs --column C and --value V") }
+                rules.append(.csvRows(files: files, column: column, value: value))
+            case .json(let files, let field, let value):
+                guard let field, let value else { throw invocation.usageError("--json \(files) needs --field F and --value V") }
+                rules.append(.jsonRecords(files: files, field: field, value: value))
+            case nil:
+                break
+            }
+            pending = nil
+        }
+        for (name, value) in options {
+            switch (name, pending) {
+            case ("--sql", _):
+                try finish()
+                pending = .sql(value, [], nil)
+            case ("--param", .sql(let statement, let parameters, let files)):
+                pending = .sql(statement, parameters + [value], files)
+            case ("--file", .sql(let statement, let parameters, nil)):
+                pending = .sql(statement, parameters, value)
+            case ("--path", _):
+                try finish()
+                rules.append(.path(glob: value))
+            case ("--csv", _):
+                try finish()
+                pending = .csv(value, nil, nil)
+            case ("--json", _):
+                try finish()
+                pending = .json(value, nil, nil)
+            case ("--column", .csv(let files, nil, let given)):
+                pending = .csv(files, value, given)
+            case ("--field", .json(let files, nil, let given)):
+                pending = .json(files, value, given)
+            case ("--value", .csv(let files, let column, nil)):
+                pending = .csv(files, column, value)
+            case ("--value", .json(let files, let field, nil)):
+                pending = .json(files, field, value)
+            case ("--param", _), ("--file", _):
+                throw invocation.usageError("\(name) belongs right after a --sql (once for --file)")
+            case ("--column", _), ("--field", _), ("--value", _):
+                throw invocation.usageError("\(name) belongs right after a --csv (--column) or --json (--field), once")
+            default:
+                continue
+            }
+        }
+        try finish()
+        return rules
+    }
+}
