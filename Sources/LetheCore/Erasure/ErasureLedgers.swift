@@ -48,6 +48,7 @@ public struct ErasureLedgers: Sendable {
         next.requests.append(request)
         let sealed = try SealedObject.seal(next.encoded(), kind: .erasureLedger, name: tenant.rawValue, keys: repository.keys)
         try installation.store.put(Layout.erasureLedger(tenant), sealed)
+        FaultPoint.reach("erase.ledger-stored")
         try AuditTrail(installation).record(ErasureLedgers.event(for: request, ledgerSHA256: Hex.encode(try SHA256.hash(sealed))))
         return request
     }
