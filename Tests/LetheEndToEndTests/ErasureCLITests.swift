@@ -117,6 +117,10 @@ import Testing
         let request = tenant.eraseAlice()
         #expect(request.status == 0, "\(request.output)")
         #expect(!request.output.contains(ErasureCLITests.alice) && !request.output.contains("ticket-4711"))
+        // A backup taken afterwards, while the live system still holds her, is covered too.
+        try tenant.add("frank@example.com", number: 5)
+        try tenant.backup()
+        #expect(tenant.snapshots.count == 3)
         for (number, snapshot) in tenant.snapshots.enumerated() {
             let target = "\(home.root)/restore-\(number)"
             let restore = home.lethe("restore", "acme", snapshot.id, "--target", target, "--json")
@@ -144,7 +148,7 @@ import Testing
         #expect(log.status == 0 && !log.stdout.contains(ErasureCLITests.alice) && !log.stdout.contains("ticket-4711"))
         let entries = try #require(try log.json() as? [[String: Any]])
         let restores = entries.filter { $0["operation"] as? String == "restore" }.compactMap { $0["details"] as? [String: String] }
-        #expect(restores.count == 2 && restores.allSatisfy { $0["erasureFiles"] == "crm.sqlite:3;db/app.sqlite:1,2;exports/contacts.csv:5;exports/people.json:6" })
+        #expect(restores.count == 3 && restores.allSatisfy { $0["erasureFiles"] == "crm.sqlite:3;db/app.sqlite:1,2;exports/contacts.csv:5;exports/people.json:6" })
         #expect(E2EHome.run("/bin/grep", ["-rl", ErasureCLITests.alice, "\(home.store)/audit"]).stdout == "")
     }
 
@@ -201,6 +205,16 @@ import Testing
         #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(target)/db")) ?? [] == [])
         let export = home.lethe("export", "acme", "--output", "\(home.root)/x.tar")
         #expect(export.status == 1 && !FileManager.default.fileExists(atPath: "\(home.root)/x.tar"))
+    }
+
+    @Test func anErasureIsRefusedWhileADestructionRequestIsOpen() throws {
+        let home = try E2EHome()
+        _ = try Tenant(home)
+        try home.registerAuthorizers([("dana", "dpo"), ("carl", "officer")])
+        #expect(home.lethe("destroy", "request", "acme", "--reason", "client-request").status == 0)
+        let run = home.lethe("erase", "request", "acme", "--subject-ref", "t", "--reason", "r", "--path", "README.md")
+        #expect(run.status == 4 && run.stderr.contains("destruction request"), "\(run.output)")
+        #expect(!FileManager.default.fileExists(atPath: "\(home.store)/tenants/acme/erasure-ledger"))
     }
 
     @Test func badRulesAreUsageErrors() throws {

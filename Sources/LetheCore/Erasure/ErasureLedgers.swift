@@ -33,6 +33,9 @@ public struct ErasureLedgers: Sendable {
             if let problem = rule.problem { throw LetheError.usage(problem) }
         }
         let record = try TenantRegistry(installation).record(tenant)
+        // An open destruction request holds an inventory of the tenant's objects, which a new
+        // ledger version would change; the destruction shreds the ledger's subject anyway.
+        try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "record an erasure for")
         let repository = try installation.repository(for: record.id)
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "erase request", clock: installation.clock)
         defer { lock.release() }
