@@ -5,7 +5,7 @@ import LetheStore
 
 /// `lethe erase`: one person's erasure inside a tenant's backups (docs/erasure.md).
 enum EraseCommands {
-    static let specs = [request, list, show]
+    static let specs = [request, list, show, approve, purge]
 
     static let request = CommandSpec(
         ["erase", "request"],
@@ -86,11 +86,21 @@ enum EraseCommands {
     static let show = CommandSpec(
         ["erase", "show"],
         summary: "show one erasure request (subject hash and redacted rules only)",
-        usage: "erase show ID [--json]",
-        options: [.json]
+        usage: "erase show ID [--raw | --json]",
+        details: """
+            --raw prints the purge document: the exact bytes a DPO signs to approve the purge of the request
+            (`lethe erase approve`), canonical JSON with the subject hash and the redacted rules only.
+            """,
+        options: [OptionSpec("--raw", "write the request's purge document, the bytes a DPO signs"), .json]
     ) { invocation in
         let id = try invocation.positionals(1...1, "ID")[0]
-        let request = try ErasureLedgers(try invocation.installation()).request(id).redacted
+        let installation = try invocation.installation()
+        let full = try ErasureLedgers(installation).request(id)
+        if invocation.arguments.flag("--raw") {
+            invocation.console.raw(try ErasureApprovals(installation).document(for: full).1)
+            return .success
+        }
+        let request = full.redacted
         if invocation.json {
             try invocation.console.json(request)
             return .success
@@ -104,6 +114,73 @@ enum EraseCommands {
         c.print("ledger     version \(request.ledgerVersion)")
         for (offset, rule) in request.rules.enumerated() { c.print("rule \(offset + 1)     \(rule)") }
         return .success
+    }
+}
+
+extension EraseCommands {
+    static let approve = CommandSpec(
+        ["erase", "approve"],
+        summary: "add a DPO's Ed25519 signature over an erasure request's purge document",
+        usage: "erase approve ID (--key PRIVATE.pem | --authorizer NAME --signature FILE)",
+        details: """
+            A purge removes the person from the stored snapshots for good, so it needs the approval of one
+            DPO of the authorizer registry, over the exact bytes of `lethe erase show ID --raw`:
+              openssl pkeyutl -sign -rawin -inkey ME.pem -in purge.json -out ME.sig
+            Refused with exit 4, changing nothing: an unregistered or removed key, a signature over other
+            bytes, the same authorizer twice. The approval is recorded in the audit log with its signature.
+            """,
+        options: [
+            OptionSpec("--key", value: "FILE", "the authorizer's Ed25519 private key, PEM"),
+            OptionSpec("--authorizer", value: "NAME", "who made --signature"),
+            OptionSpec("--signature", value: "FILE", "raw Ed25519 signature (64 bytes) over the purge document"),
+        ]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "ID")[0]
+        let approvals = ErasureApprovals(try invocation.installation())
+        let approvers: [Authorizer]
+        if let keyFile = invocation.arguments.value("--key") {
+            approvers = try approvals.approve(id, privateKey: try invocation.privateKey(keyFile))
+        } else if let name = invocation.arguments.value("--authorizer"), let file = invocation.arguments.value("--signature") {
+            approvers = try approvals.approve(id, authorizerName: name, signature: try invocation.signature(file))
+        } else {
+            throw invocation.usageError("give --key PRIVATE.pem, or --authorizer NAME with --signature FILE")
+        }
+        let last = approvers.last!
+        invocation.console.print("\(last.name) (\(last.role.rawValue)) approved the purge of \(id).")
+        if PurgeDocument.policy.isSatisfied(signedBy: approvers) {
+            invocation.console.print("Approved: `lethe erase purge \(id)`, or the nightly run, removes the person from the stored snapshots.")
+        }
+        return .success
+    }
+
+    static let purge = CommandSpec(
+        ["erase", "purge"],
+        summary: "remove an approved erasure request's person from every stored snapshot",
+        usage: "erase purge ID [--json]",
+        details: """
+            Rewrites every snapshot the ledger (up to this request) changes, with the same time, paths and
+            every other file; forgets the originals; repacks or deletes every pack that held a blob no
+            snapshot references any more, whatever the prune threshold. Journaled in the audit log: a crash
+            at any step leaves every snapshot restorable, and running it again completes the purge. Then
+            checks that every remaining snapshot holds nothing the rules remove, that no index lists an
+            erased blob, and that the ledger stays in force; exits 3 if a check fails. Needs a DPO's approval
+            (`lethe erase approve`); exit 4 without it.
+            """,
+        options: [.json]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "ID")[0]
+        let result = try ErasurePurge(try invocation.installation()).purge(id)
+        if invocation.json {
+            try invocation.console.json(result)
+        } else {
+            let c = invocation.console
+            c.print("Purged \(result.request) from \(result.tenant): \(Plural.count(result.rewritten.count, "snapshot")) rewritten, "
+                + "\(result.snapshotsUnaffected) unaffected; \(result.prune.packsRepacked) packs repacked, "
+                + "\(result.prune.packsUnused) deleted (\(Format.bytes(result.prune.bytesFreed)) freed)")
+            for (old, new) in result.rewritten.sorted(by: { $0.key < $1.key }) { c.print("  \(old.prefix(8)) -> \(new.prefix(8))") }
+            for check in result.checks { c.print("  \(check.passed ? "passed" : "FAILED")  \(check.check): \(check.detail)") }
+        }
+        return result.passed ? .success : .integrity
     }
 }
 
