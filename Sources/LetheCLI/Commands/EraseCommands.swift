@@ -5,7 +5,7 @@ import LetheStore
 
 /// `lethe erase`: one person's erasure inside a tenant's backups (docs/erasure.md).
 enum EraseCommands {
-    static let specs = [request, list, show, approve, purge]
+    static let specs = [request, list, show, approve, purge, certificate]
 
     static let request = CommandSpec(
         ["erase", "request"],
@@ -179,8 +179,51 @@ extension EraseCommands {
                 + "\(result.prune.packsUnused) deleted (\(Format.bytes(result.prune.bytesFreed)) freed)")
             for (old, new) in result.rewritten.sorted(by: { $0.key < $1.key }) { c.print("  \(old.prefix(8)) -> \(new.prefix(8))") }
             for check in result.checks { c.print("  \(check.passed ? "passed" : "FAILED")  \(check.check): \(check.detail)") }
+            c.print("Erasure certificate \(result.certificate): `lethe erase certificate \(result.request) --output DIR`")
         }
         return result.passed ? .success : .integrity
+    }
+}
+
+extension EraseCommands {
+    static let certificate = CommandSpec(
+        ["erase", "certificate"],
+        summary: "write a purge's signed erasure certificate (JSON, signature, printable HTML) for an auditor",
+        usage: "erase certificate ID [--output DIR]",
+        details: """
+            Writes CERT.json (canonical JSON, signed), CERT.sig (raw Ed25519 signature by the service key),
+            CERT.html, purge.json (the exact bytes the DPO signed), approval-NAME.sig and approval-NAME.pub.pem,
+            audit-entry.json and checkpoint.txt, into DIR (default: the current directory). An auditor checks it
+            with `lethe report verify --report CERT.json --signature CERT.sig --public-key KEY.pem --authorizer FP`
+            or stock openssl (docs/auditors.md). The certificate carries the subject hash and the redacted rules
+            only.
+            """,
+        options: [OptionSpec("--output", value: "DIR", "directory to write into (created if missing)")]
+    ) { invocation in
+        let id = try invocation.positionals(1...1, "ID")[0]
+        let stored = try ErasureCertificates(try invocation.installation()).certificate(for: id)
+        let directory = FileSystem.absolute(invocation.arguments.value("--output") ?? ".")
+        try FileSystem.makeDirectories(directory, mode: 0o755)
+        func write(_ name: String, _ bytes: [UInt8]) throws {
+            try FileSystem.writeAtomically(bytes, to: "\(directory)/\(name)", mode: 0o644)
+        }
+        let certificate = stored.certificate
+        try write("\(stored.id).json", stored.json)
+        try write("\(stored.id).sig", stored.signature)
+        try write("\(stored.id).html", Array(stored.html.utf8))
+        guard let document = Data(base64Encoded: certificate.purgeDocument.bytes) else {
+            throw LetheError.integrity("\(stored.id): the purge document is not base64")
+        }
+        try write("purge.json", Array(document))
+        for approval in certificate.approvals {
+            guard let signature = Data(base64Encoded: approval.signature), let key = certificate.approvalKeys[approval.authorizer] else { continue }
+            try write("approval-\(approval.authorizer).sig", Array(signature))
+            try write("approval-\(approval.authorizer).pub.pem", Array(key.utf8))
+        }
+        try write("audit-entry.json", Array(certificate.auditLog.entry.utf8))
+        try write("checkpoint.txt", Array(certificate.auditLog.checkpoint.utf8))
+        invocation.console.print("Wrote erasure certificate \(stored.id) of \(certificate.request.id) to \(directory)")
+        return .success
     }
 }
 

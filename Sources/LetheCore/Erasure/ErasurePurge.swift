@@ -22,12 +22,6 @@ public struct ErasurePurge: Sendable {
         self.installation = installation
     }
 
-    public struct Check: Codable, Sendable, Equatable {
-        public let check: String
-        public let passed: Bool
-        public let detail: String
-    }
-
     public struct Result: Codable, Sendable {
         public let request: String
         public let tenant: String
@@ -37,7 +31,9 @@ public struct ErasurePurge: Sendable {
         public let snapshotsUnaffected: Int
         public let blobsReplaced: Int
         public let prune: Pruner.Result
-        public let checks: [Check]
+        public let checks: [VerificationCheck]
+        /// The signed erasure certificate (`lethe erase certificate`).
+        public let certificate: String
         public var passed: Bool { checks.allSatisfy(\.passed) }
     }
 
@@ -45,6 +41,7 @@ public struct ErasurePurge: Sendable {
         let request = try ErasureLedgers(installation).request(id)
         let tenant = try TenantID(request.tenant)
         let approvers = try ErasureApprovals(installation).requireApproved(request)
+        let (_, bytes) = try ErasureApprovals(installation).document(for: request)
         try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "purge")
         let repository = try installation.repository(for: tenant)
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "erase purge", clock: installation.clock)
@@ -83,7 +80,7 @@ public struct ErasurePurge: Sendable {
             if rewrites[original.hex] == nil {
                 try AuditTrail(installation).record("erase.rewrite", tenant: tenant, details: [
                     "request": request.id, "original": original.hex, "rewritten": newID.hex, "snapshot": newID.hex,
-                    "filesChanged": String(outcome.filesChanged), "entriesLeftOut": String(outcome.entriesDropped),
+                    "filesChanged": String(outcome.filesChanged), "entriesLeftOut": String(outcome.entriesDropped), "time": snapshot.time,
                 ])
                 rewrites[original.hex] = newID.hex
             }
@@ -103,15 +100,20 @@ public struct ErasurePurge: Sendable {
         FaultPoint.reach("erase.pruned")
 
         let checks = try verify(repository: repository, filter: filter, replaced: replaced, ledgerVersion: request.ledgerVersion)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         try AuditTrail(installation).record("erase.purge", tenant: tenant, details: [
-            "request": request.id, "snapshotsRewritten": String(rewrites.count),
-            "rewrites": rewrites.keys.sorted().map { "\($0)>\(rewrites[$0]!)" }.joined(separator: " "),
+            "request": request.id, "document": Data(bytes).base64EncodedString(), "documentSHA256": Hex.encode(try SHA256.hash(bytes)),
+            "snapshotsRewritten": String(rewrites.count),
+            "rewrites": rewrites.map { "\($0.key)>\($0.value)" }.sorted().joined(separator: " "),
             "packsRepacked": String(prune.packsRepacked), "packsDeleted": String(prune.packsUnused + prune.packsRepacked),
-            "checks": checks.map { "\($0.passed ? "passed" : "FAILED"): \($0.check)" }.joined(separator: "; "),
+            "bytesFreed": String(prune.bytesFreed), "blobsReplaced": String(replaced.count),
+            "checks": String(decoding: try encoder.encode(checks), as: UTF8.self),
         ])
+        let certificate = try ErasureCertificates(installation).certificate(for: request.id)
         return Result(
             request: request.id, tenant: tenant.rawValue, approvers: approvers.map(\.name), rewritten: rewrites,
-            snapshotsUnaffected: unaffected, blobsReplaced: replaced.count, prune: prune, checks: checks)
+            snapshotsUnaffected: unaffected, blobsReplaced: replaced.count, prune: prune, checks: checks, certificate: certificate.id)
     }
 
     private func forget(_ original: SnapshotID, of tenant: TenantID, repository: Repository, request: String) throws {
@@ -125,7 +127,7 @@ public struct ErasurePurge: Sendable {
     /// The purge's checks: every remaining snapshot holds nothing the rules remove; no index
     /// lists a blob the originals referenced for erased content that no snapshot references;
     /// the ledger is still in force for later backups.
-    private func verify(repository: Repository, filter: ErasureFilter, replaced: Set<BlobID>, ledgerVersion: Int) throws -> [Check] {
+    private func verify(repository: Repository, filter: ErasureFilter, replaced: Set<BlobID>, ledgerVersion: Int) throws -> [VerificationCheck] {
         var check = ErasureCheck(repository: repository, filter: filter)
         let snapshots = try repository.snapshots()
         for (_, snapshot) in snapshots { try check.check(snapshot) }
@@ -133,14 +135,14 @@ public struct ErasurePurge: Sendable {
         let stillIndexed = replaced.filter { !check.referenced.contains($0) && repository.index.location(of: $0) != nil }
         let (ledger, _) = try ErasureLedgers(installation).load(repository.tenant, repository: repository)
         return [
-            Check(
+            VerificationCheck(
                 check: "every remaining snapshot holds nothing the rules remove", passed: check.findings.isEmpty,
                 detail: "\(snapshots.count) snapshots, \(check.filesChecked) files checked (SQL: SELECT count(*) with the same WHERE and values)"
                     + (check.findings.isEmpty ? "" : "; " + check.findings.map { "\($0.path): \($0.problem)" }.joined(separator: "; "))),
-            Check(
+            VerificationCheck(
                 check: "no pack or index holds an erased blob", passed: stillIndexed.isEmpty,
                 detail: "\(replaced.count) blobs of erased or changed content; \(stillIndexed.count) still indexed"),
-            Check(
+            VerificationCheck(
                 check: "the ledger stays in force for later backups", passed: ledger.version >= ledgerVersion,
                 detail: "ledger version \(ledger.version), \(ledger.rules.count) rules applied to every restore and export"),
         ]

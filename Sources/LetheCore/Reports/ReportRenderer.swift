@@ -63,9 +63,14 @@ public enum ReportRenderer {
             <pre>openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin -in \(e(report.reportID)).json -sigfile \(e(report.reportID)).sig</pre>
             <p>See docs/auditors.md for the inclusion proof and the approvals.</p>
             """
-        return """
+        return page(title: "Destruction report \(report.reportID)", body: body)
+    }
+
+    /// The page around `body`: one self-contained document with inline styles.
+    static func page(title: String, body: String) -> String {
+        """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Destruction report \(e(report.reportID))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(e(title))</title>
             <style>
             body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 60em; margin: 2em auto; color: #111; }
             h1 { margin-bottom: 0; } .sub { color: #555; margin-top: .2em; }
@@ -83,7 +88,7 @@ public enum ReportRenderer {
             """
     }
 
-    private static func table(_ rows: [(String, String)]) -> String {
+    static func table(_ rows: [(String, String)]) -> String {
         "<table>\n" + rows.map { "<tr><th>\(e($0.0))</th><td>\(e($0.1))</td></tr>" }.joined(separator: "\n") + "\n</table>\n"
     }
 
