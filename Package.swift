@@ -55,7 +55,7 @@ let package = Package(
             name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"],
             exclude: ["Fixtures"]),
         .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI"]),
-        .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto"]),
+        .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto", "LetheStore", "LetheRepository", "LetheCore"]),
         .testTarget(
             name: "LetheFuzzTests",
             dependencies: ["LetheFuzzTargets", "LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore", "LetheS3"]),

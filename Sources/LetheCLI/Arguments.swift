@@ -21,6 +21,8 @@ struct ParsedArguments {
     var positionals: [String] = []
     private var values: [String: [String]] = [:]
     private var flags: Set<String> = []
+    /// Every option with a value, in the order given (erasure rules are read in order).
+    private(set) var ordered: [(name: String, value: String)] = []
 
     /// Parses `words` (everything after the command's name) for `command`.
     init(_ words: [String], for command: CommandSpec) throws {
@@ -63,6 +65,7 @@ struct ParsedArguments {
                     throw UsageError(message: "\(name) given twice", command: command.fullName)
                 }
                 values[name, default: []].append(value)
+                ordered.append((name, value))
             } else {
                 guard inline == nil else {
                     throw UsageError(message: "\(name) takes no value", command: command.fullName)

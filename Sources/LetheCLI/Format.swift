@@ -1,6 +1,7 @@
 import Foundation
 import LetheCore
 import LetheCrypto
+import LetheRepository
 import LetheStore
 
 /// Counts that read right in the singular: "1 tenant", "3 tenants".
@@ -21,6 +22,17 @@ enum Format {
             unit += 1
         }
         return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// What the erasure ledger did to a restore or an export: counts and file names only.
+    static func erasure(_ outcome: LetheRepository.ErasureOutcome) -> String {
+        var line = "Erasure ledger version \(outcome.ledgerVersion) (\(Plural.count(outcome.rulesInForce, "rule"))): "
+        line += "\(Plural.count(outcome.entriesLeftOut, "entry", "entries")) left out"
+        for file in outcome.files {
+            line += "; \(file.path): rule\(file.rules.count == 1 ? "" : "s") \(file.rules.map(String.init).joined(separator: ", ")), "
+                + Plural.count(file.changed, "row or record", "rows or records") + " removed or changed"
+        }
+        return line
     }
 
     static func seconds(_ value: Double) -> String {

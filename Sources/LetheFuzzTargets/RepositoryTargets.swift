@@ -45,7 +45,7 @@ extension FuzzTargets {
                 invariant(plaintext.count == location.plainLength, "blob length")
             }
         },
-        FuzzTarget("sealed-object", "a sealed object (snapshot, index, tenant record, lock), opened under the fixed key by kind (byte 5), then decoded") { input in
+        FuzzTarget("sealed-object", "a sealed object (snapshot, index, tenant record, lock, erasure ledger), opened under the fixed key by kind (byte 5), then decoded") { input in
             let repository = FuzzFixtures.repository
             let tenant = FuzzFixtures.tenant
             let kind = input.count > 5 ? ObjectKind(rawValue: input[5]) ?? .snapshot : .snapshot
@@ -65,6 +65,11 @@ extension FuzzTargets {
                 try FuzzFixtures.store.put(key, input)
                 let plaintext = try repository.getSealed(kind: .lock, name: FuzzFixtures.lockName, at: key)
                 _ = try accepted(try? JSONDecoder().decode(TenantLock.Holder.self, from: Data(plaintext)), by: "TenantLock.Holder")
+            case .erasureLedger:
+                let key = Layout.erasureLedger(tenant)
+                try FuzzFixtures.store.put(key, input)
+                let plaintext = try repository.getSealed(kind: .erasureLedger, name: tenant.rawValue, at: key)
+                _ = try accepted(try? JSONDecoder().decode(ErasureLedger.self, from: Data(plaintext)), by: "ErasureLedger")
             }
         },
         FuzzTarget("snapshot", "a snapshot's plaintext (JSON): Snapshot.decode, re-encoded") { input in

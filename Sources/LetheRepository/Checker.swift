@@ -44,12 +44,14 @@ public final class Checker {
         var indexFiles: [IndexID] = []
         var snapshotIDs: [SnapshotID] = []
         var record = false
+        var ledger = false
         for object in objects {
             switch Layout.classify(object.key, tenant: tenant) {
             case .pack(let id): packsInStore[id] = object.size
             case .index(let id): indexFiles.append(id)
             case .snapshot(let id): snapshotIDs.append(id)
             case .record: record = true
+            case .erasureLedger: ledger = true
             case .unknown: report.errors.append("\(object.key): not an object of this repository")
             }
         }
@@ -58,6 +60,16 @@ public final class Checker {
         if record {
             do {
                 _ = try repository.getSealed(kind: .tenantRecord, name: tenant.rawValue, at: Layout.record(tenant))
+            } catch {
+                report.errors.append(describe(error))
+            }
+        }
+
+        // The erasure ledger must authenticate; whether it is the version the audit log names
+        // is the caller's to say (`VerifyService`).
+        if ledger {
+            do {
+                _ = try repository.getSealed(kind: .erasureLedger, name: tenant.rawValue, at: Layout.erasureLedger(tenant))
             } catch {
                 report.errors.append(describe(error))
             }

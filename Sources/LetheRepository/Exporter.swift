@@ -19,6 +19,8 @@ public final class Exporter {
         public var bytes = 0
         /// Size of the archive.
         public var archiveBytes = 0
+        /// What the erasure ledger changed; nil when no ledger applied.
+        public var erasure: ErasureOutcome?
     }
 
     /// What an export will write, read from the snapshot's trees: the counts an audit entry
@@ -35,6 +37,10 @@ public final class Exporter {
         /// Each node with its depth (0 for the root's entries); the path is spelled out while
         /// writing, from the directories above it, so memory does not grow with path lengths.
         let entries: [(depth: Int, node: Node)]
+        /// The erasure rules that change each file's content, by index in `entries`.
+        let contentRules: [Int: [ErasureFilter.Rule]]
+        /// What the erasure ledger will do (rows changed filled in by `write`), or nil.
+        public let erasure: ErasureOutcome?
     }
 
     private let repository: Repository
@@ -43,15 +49,38 @@ public final class Exporter {
         self.repository = repository
     }
 
-    /// Reads the snapshot's trees and lists what the archive will hold, writing nothing.
-    public func plan(_ snapshot: Snapshot) throws -> Plan {
+    /// Reads the snapshot's trees and lists what the archive will hold, writing nothing. With
+    /// `erasure`, erased paths are left out of the plan and the files its rules select are
+    /// marked to be written with the rules applied.
+    public func plan(_ snapshot: Snapshot, erasure: ErasureFilter? = nil) throws -> Plan {
         guard let rootID = snapshot.treeID else { throw LetheError.integrity("snapshot has no root tree") }
         try repository.loadIndex()
         var entries: [(depth: Int, node: Node)] = []
         var files = 0, directories = 0, symlinks = 0, bytes = 0
+        let filter = erasure.flatMap { $0.isEmpty ? nil : $0 }
+        var outcome = filter?.outcome()
+        var contentRules: [Int: [ErasureFilter.Rule]] = [:]
+        // The names of the directories above the entry being visited.
+        var above: [String] = []
         // Depth first, by name, with the walk's own stack: what is still to visit, the next last.
         var pending = try repository.loadTree(rootID).nodes.reversed().map { (depth: 0, node: $0) }
         while let entry = pending.popLast() {
+            if let filter {
+                above.removeLast(above.count - entry.depth)
+                let path = (above + [entry.node.name]).joined(separator: "/")
+                if filter.erases(path) {
+                    outcome?.entriesLeftOut += 1
+                    continue
+                }
+                if entry.node.kind == .directory { above.append(entry.node.name) }
+                if entry.node.kind == .file {
+                    let rules = filter.contentRules(for: path)
+                    if !rules.isEmpty {
+                        contentRules[entries.count] = rules
+                        outcome?.files.append(ErasureOutcome.File(path: path, rules: rules.map(\.number), changed: 0))
+                    }
+                }
+            }
             entries.append(entry)
             switch entry.node.kind {
             case .directory:
@@ -66,7 +95,9 @@ public final class Exporter {
                 bytes += entry.node.size
             }
         }
-        return Plan(files: files, directories: directories, symlinks: symlinks, bytes: bytes, repository: repository, entries: entries)
+        return Plan(
+            files: files, directories: directories, symlinks: symlinks, bytes: bytes, repository: repository, entries: entries,
+            contentRules: contentRules, erasure: outcome)
     }
 
     /// Writes the archive `plan` lists to `path`, whose directory must exist.
@@ -79,7 +110,7 @@ public final class Exporter {
         do {
             let file = try OwnedFile(path: temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
             let tar = TarWriter(file: file)
-            try add(plan, to: tar)
+            summary.erasure = try add(plan, to: tar)
             try tar.finish()
             try file.sync()
             try file.close()
@@ -98,10 +129,13 @@ public final class Exporter {
         try write(try plan(snapshot), to: path)
     }
 
-    private func add(_ plan: Plan, to tar: TarWriter) throws {
+    /// Writes the entries; a file with erasure rules is read whole and written with them
+    /// applied, its header giving the size after erasure.
+    private func add(_ plan: Plan, to tar: TarWriter) throws -> ErasureOutcome? {
+        var outcome = plan.erasure
         // The names of the directories above the entry being written.
         var above: [String] = []
-        for (depth, node) in plan.entries {
+        for (position, (depth, node)) in plan.entries.enumerated() {
             above.removeLast(above.count - depth)
             let path = (above + [node.name]).joined(separator: "/")
             var entry = TarWriter.Entry(
@@ -117,11 +151,23 @@ public final class Exporter {
                 entry.linkTarget = node.target ?? ""
                 try tar.begin(entry)
             case .file:
-                entry.size = node.size
-                try tar.begin(entry)
-                try plan.repository.readContent(of: node, path: path) { try tar.writeContent($0) }
+                if let rules = plan.contentRules[position] {
+                    var content: [UInt8] = []
+                    content.reserveCapacity(node.size)
+                    try plan.repository.readContent(of: node, path: path) { content += $0 }
+                    let (erased, changed) = try ErasureFilter.apply(rules, to: content, path: path)
+                    if let index = outcome?.files.firstIndex(where: { $0.path == path }) { outcome?.files[index].changed = changed }
+                    entry.size = erased.count
+                    try tar.begin(entry)
+                    try tar.writeContent(erased)
+                } else {
+                    entry.size = node.size
+                    try tar.begin(entry)
+                    try plan.repository.readContent(of: node, path: path) { try tar.writeContent($0) }
+                }
                 try tar.finishContent()
             }
         }
+        return outcome
     }
 }

@@ -3,6 +3,7 @@ import LetheStore
 /// Where each object of a tenant's repository lives in the store.
 ///
 ///     tenants/<t>/tenant                     the tenant's record (sealed)
+///     tenants/<t>/erasure-ledger             the tenant's erasure ledger (sealed)
 ///     tenants/<t>/data/<xx>/<pack id>        packs, spread over 256 folders by first byte
 ///     tenants/<t>/index/<index id>           index files (sealed)
 ///     tenants/<t>/snapshots/<snapshot id>    snapshots (sealed)
@@ -11,6 +12,10 @@ import LetheStore
 public enum Layout {
     public static func record(_ tenant: TenantID) -> ObjectKey {
         try! tenant.storePrefix.appending("tenant")
+    }
+
+    public static func erasureLedger(_ tenant: TenantID) -> ObjectKey {
+        try! tenant.storePrefix.appending("erasure-ledger")
     }
 
     public static func dataPrefix(_ tenant: TenantID) -> ObjectKey {
@@ -45,6 +50,7 @@ public enum Layout {
     /// What an object key of the tenant's repository is, for verification and inventories.
     public enum Entry: Equatable {
         case record
+        case erasureLedger
         case pack(PackID)
         case index(IndexID)
         case snapshot(SnapshotID)
@@ -57,6 +63,8 @@ public enum Layout {
         switch (parts.count, parts[2]) {
         case (3, "tenant"):
             return .record
+        case (3, "erasure-ledger"):
+            return .erasureLedger
         case (5, "data"):
             guard let id = PackID(hex: parts[4]), pack(tenant, id) == key else { return .unknown }
             return .pack(id)

@@ -190,7 +190,13 @@ public final class Repository: @unchecked Sendable {
     }
 
     public func saveSnapshot(_ snapshot: Snapshot) throws -> (SnapshotID, Int) {
-        let id = try SnapshotID.random()
+        try saveSnapshot(snapshot, as: try SnapshotID.random())
+    }
+
+    /// Saves `snapshot` under a given id (a purge's rewrite, whose id is derived so that a
+    /// resumed purge finds it).
+    @discardableResult
+    public func saveSnapshot(_ snapshot: Snapshot, as id: SnapshotID) throws -> (SnapshotID, Int) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let size = try putSealed(Array(try encoder.encode(snapshot)), kind: .snapshot, name: id.hex, at: Layout.snapshot(tenant, id))

@@ -21,6 +21,10 @@ extension Restorer {
         let directoryEntries: [Entry]
         let fileEntries: [Entry]
         let symlinkEntries: [Entry]
+        /// The erasure rules that change each file's content, by index in `fileEntries`.
+        let contentRules: [Int: [ErasureFilter.Rule]]
+        /// What the erasure ledger will do (rows changed filled in by `execute`), or nil.
+        public let erasure: ErasureOutcome?
     }
 
     /// One directory, file or link of a plan. Its path is not stored but spelled out from its
@@ -42,6 +46,9 @@ extension Restorer.Plan {
         var directories: [Restorer.Entry] = []
         var files: [Restorer.Entry] = []
         var symlinks: [Restorer.Entry] = []
+        let filter = options.erasure.flatMap { $0.isEmpty ? nil : $0 }
+        var outcome = filter?.outcome()
+        var contentRules: [Int: [ErasureFilter.Rule]] = [:]
 
         // The directories leading to the subpath are restored too, each with its own metadata.
         var tree = try repository.loadTree(rootID)
@@ -51,6 +58,13 @@ extension Restorer.Plan {
         for (position, component) in components.enumerated() {
             let path = components[0...position].joined(separator: "/")
             guard let node = tree.node(named: component) else { throw LetheError.usage("\(path) is not in the snapshot") }
+            // An erased path is not in the snapshot as far as a restore is concerned; nor is
+            // anything below it.
+            if filter?.erases(path) == true {
+                outcome?.entriesLeftOut += 1
+                start = []
+                break
+            }
             if position == components.count - 1 {
                 start = [Restorer.Entry(parent: parent, node: node)]
             } else {
@@ -67,6 +81,20 @@ extension Restorer.Plan {
         // Depth first, by name: what is still to visit, the next one last.
         var pending = Array(start.reversed())
         while let entry = pending.popLast() {
+            if let filter {
+                let path = Restorer.Plan.path(of: entry, in: directories)
+                if filter.erases(path) {
+                    outcome?.entriesLeftOut += 1
+                    continue
+                }
+                if entry.node.kind == .file {
+                    let rules = filter.contentRules(for: path)
+                    if !rules.isEmpty {
+                        contentRules[files.count] = rules
+                        outcome?.files.append(ErasureOutcome.File(path: path, rules: rules.map(\.number), changed: 0))
+                    }
+                }
+            }
             switch entry.node.kind {
             case .directory:
                 guard let subtree = entry.node.subtree else {
@@ -85,7 +113,8 @@ extension Restorer.Plan {
         }
         self.init(
             bytes: files.reduce(0) { $0 + $1.node.size }, target: target, options: options, repository: repository,
-            directoryEntries: directories, fileEntries: files, symlinkEntries: symlinks)
+            directoryEntries: directories, fileEntries: files, symlinkEntries: symlinks, contentRules: contentRules,
+            erasure: outcome)
     }
 
     /// The path of `entry` below the target (`docs/report.txt`).

@@ -20,10 +20,12 @@ final class RestoreWriter: @unchecked Sendable {
     private let target: DirectoryHandle
     private let restoreOwnership = geteuid() == 0
     private var identities: [DirectoryCursor.Identity?] = []
+    private let tally: ErasureTally
 
-    init(plan: Restorer.Plan, target: DirectoryHandle) {
+    init(plan: Restorer.Plan, target: DirectoryHandle, tally: ErasureTally) {
         self.plan = plan
         self.target = target
+        self.tally = tally
     }
 
     func run() throws {
@@ -66,7 +68,7 @@ final class RestoreWriter: @unchecked Sendable {
             let cursor = self.cursor()
             while failures.first == nil, let index = next.take(below: jobs.count) {
                 do {
-                    try self.restoreFile(jobs[index], cursor: cursor)
+                    try self.restoreFile(jobs[index], rules: self.plan.contentRules[index], cursor: cursor)
                 } catch {
                     failures.record(error)
                 }
@@ -75,7 +77,10 @@ final class RestoreWriter: @unchecked Sendable {
         if let error = failures.first { throw error }
     }
 
-    private func restoreFile(_ entry: Restorer.Entry, cursor: DirectoryCursor) throws {
+    /// Writes one file; with erasure `rules`, its whole content is read and the rules applied
+    /// before the first byte reaches the temporary file, so that the rows they remove never
+    /// touch the target's disk.
+    private func restoreFile(_ entry: Restorer.Entry, rules: [ErasureFilter.Rule]?, cursor: DirectoryCursor) throws {
         if let hook = plan.options.beforeWritingFile { try hook(plan.path(of: entry)) }
         let directory = try cursor.move(to: entry.parent)
         try cursor.checkInPlace()
@@ -84,9 +89,20 @@ final class RestoreWriter: @unchecked Sendable {
         let file = try directory.createFile(temporary, mode: 0o600)
         do {
             let progress = plan.options.progress
-            try plan.repository.readContent(of: node, path: directory.path(of: node.name)) {
-                try file.write($0)
-                progress?($0.count, 0)
+            if let rules {
+                let path = plan.path(of: entry)
+                var content: [UInt8] = []
+                content.reserveCapacity(node.size)
+                try plan.repository.readContent(of: node, path: directory.path(of: node.name)) { content += $0 }
+                let (erased, changed) = try ErasureFilter.apply(rules, to: content, path: path)
+                try file.write(erased)
+                progress?(node.size, 0)
+                tally.add(changed, for: path)
+            } else {
+                try plan.repository.readContent(of: node, path: directory.path(of: node.name)) {
+                    try file.write($0)
+                    progress?($0.count, 0)
+                }
             }
             // Owner first (chown clears setuid bits), then permissions, then the time, which
             // any other change would bump.

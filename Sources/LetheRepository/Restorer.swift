@@ -39,11 +39,15 @@ public final class Restorer {
         public var progress: (@Sendable (_ bytes: Int, _ files: Int) -> Void)?
         /// Called once, when writing starts, with the bytes and files the plan holds.
         public var planned: (@Sendable (_ bytes: Int, _ files: Int) -> Void)?
+        /// The tenant's erasure ledger: erased paths are not written, and files its rules
+        /// select are written with the rules applied. Nil restores the snapshot as it is.
+        public var erasure: ErasureFilter?
 
-        public init(target: String, subpath: String? = nil, allowNonEmptyTarget: Bool = false) {
+        public init(target: String, subpath: String? = nil, allowNonEmptyTarget: Bool = false, erasure: ErasureFilter? = nil) {
             self.target = target
             self.subpath = subpath
             self.allowNonEmptyTarget = allowNonEmptyTarget
+            self.erasure = erasure
         }
     }
 
@@ -52,6 +56,8 @@ public final class Restorer {
         public var directories = 0
         public var symlinks = 0
         public var bytes = 0
+        /// What the erasure ledger changed; nil when no ledger applied.
+        public var erasure: ErasureOutcome?
     }
 
     private let repository: Repository
@@ -76,9 +82,12 @@ public final class Restorer {
     public func execute(_ plan: Plan) throws -> Summary {
         try Restorer.checkTarget(plan.target, allowNonEmpty: plan.options.allowNonEmptyTarget)
         if try FileSystem.status(plan.target) == nil { try FileSystem.makeDirectories(plan.target, mode: 0o700) }
+        let tally = ErasureTally()
         plan.options.planned?(plan.bytes, plan.files)
-        try RestoreWriter(plan: plan, target: try DirectoryHandle(resolvingParentsOf: plan.target)).run()
-        return Summary(files: plan.files, directories: plan.directories, symlinks: plan.symlinks, bytes: plan.bytes)
+        try RestoreWriter(plan: plan, target: try DirectoryHandle(resolvingParentsOf: plan.target), tally: tally).run()
+        return Summary(
+            files: plan.files, directories: plan.directories, symlinks: plan.symlinks, bytes: plan.bytes,
+            erasure: plan.erasure.map(tally.fill))
     }
 
     /// `plan`, then `execute`.

@@ -8,6 +8,7 @@ public enum ObjectKind: UInt8, Sendable, CaseIterable {
     case index = 2
     case tenantRecord = 3
     case lock = 4
+    case erasureLedger = 5
 
     var name: String {
         switch self {
@@ -15,6 +16,7 @@ public enum ObjectKind: UInt8, Sendable, CaseIterable {
         case .index: return "index"
         case .tenantRecord: return "tenant"
         case .lock: return "lock"
+        case .erasureLedger: return "erasure-ledger"
         }
     }
 }

@@ -8,13 +8,17 @@ import LetheStore
 /// - `encryption`: the root of every per-object key (packs, snapshots, index files, records);
 /// - `blobID`: the HMAC key that names blobs, so ids reveal nothing about content to anyone
 ///   without the tenant's key, and never match another tenant's;
-/// - the chunker's gear table, so chunk boundaries (and thus sizes) depend on the tenant's key.
+/// - the chunker's gear table, so chunk boundaries (and thus sizes) depend on the tenant's key;
+/// - `erasureSubject`: the HMAC key that hashes an erasure request's subject reference, so the
+///   audit log can name the person without holding their reference, and the hash means nothing
+///   once the tenant is destroyed.
 public struct TenantKeys: Sendable {
     public let tenant: TenantID
     public let dekID: String
     let encryption: SecureBytes
     let blobID: HMACSHA256
     let gear: [UInt64]
+    let erasureSubject: HMACSHA256
 
     /// The subkeys of `key`. `labelledAs` derives them as if the key belonged to another
     /// tenant; destruction verification uses it to show that no key the service still holds
@@ -30,6 +34,7 @@ public struct TenantKeys: Sendable {
         }
         encryption = try derive("encryption", 32)
         blobID = try HMACSHA256(key: try derive("blob-id", 32))
+        erasureSubject = try HMACSHA256(key: try derive("erasure-subject", 32))
         gear = try derive("chunker-gear", 256 * 8).withUnsafeBytes { raw in
             (0..<256).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self).littleEndian }
         }
@@ -42,6 +47,11 @@ public struct TenantKeys: Sendable {
 
     public func blobID(for plaintext: [UInt8]) throws -> BlobID {
         try plaintext.withUnsafeBytes { try blobID(for: $0) }
+    }
+
+    /// The keyed hash of an erasure subject's reference: `HMAC-SHA256(erasureSubject, ref)`, hex.
+    public func subjectHash(_ reference: String) throws -> String {
+        Hex.encode(try erasureSubject.authenticationCode(for: Array(reference.utf8)))
     }
 
     /// The key of one object: `HKDF-SHA256(encryption, salt, "lethe/v1/object-key")`. Every

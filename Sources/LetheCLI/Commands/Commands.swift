@@ -4,6 +4,6 @@ enum Commands {
         [InitCommand.spec] + ConfigCommands.specs + TenantCommands.specs + RegisterCommands.specs + LifecycleCommands.specs
             + [BackupCommand.spec] + SnapshotCommands.specs + [ExportCommand.spec, VerifyCommand.spec]
             + MaintenanceCommands.specs + [NightlyCommand.spec] + AuthorizerCommands.specs + DestroyCommands.specs
-            + ReportCommands.specs + AuditCommands.specs + AuditExtractCommands.specs + IncidentCommands.specs + KeysCommands.specs + [IndexCommand.spec]
+            + EraseCommands.specs + ReportCommands.specs + AuditCommands.specs + AuditExtractCommands.specs + IncidentCommands.specs + KeysCommands.specs + [IndexCommand.spec]
     }
 }

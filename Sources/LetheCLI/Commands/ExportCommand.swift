@@ -11,7 +11,8 @@ enum ExportCommand {
             produce: contents, permissions, modification times, symbolic links, empty directories. It is
             created 0600 and appears under its name only when complete. Every export is recorded in the audit
             log (who, when, tenant, snapshot, bytes) and fires the configured notification; if a notification
-            fails, the export stands but the command reports the failure and exits 1.
+            fails, the export stands but the command reports the failure and exits 1. The tenant's erasure
+            ledger applies as it does to a restore (docs/erasure.md).
             """,
         options: [OptionSpec("--output", value: "FILE", "the archive to write"), .json]
     ) { invocation in
@@ -27,6 +28,7 @@ enum ExportCommand {
             invocation.console.print(
                 "Exported \(result.summary.files) files (\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot "
                     + "\(result.snapshot.prefix(8)) to \(result.output) (\(Format.bytes(result.summary.archiveBytes)))")
+            if let erasure = result.summary.erasure { invocation.console.print(Format.erasure(erasure)) }
         }
         for failure in failures { invocation.console.error("lethe: \(failure) (recorded in the audit log)") }
         return failures.isEmpty ? .success : .failure

@@ -83,6 +83,10 @@ enum SnapshotCommands {
             --force is given, which replaces same-named files. Offboarded tenants restore inside their
             restore window (the returning-client path). Every restore is recorded in the audit log and fires
             the configured notification; if a notification fails, the command reports it and exits 1.
+            The tenant's erasure ledger applies (docs/erasure.md): erased paths are not written, and the
+            SQLite, CSV and JSON files its rules select are written with them applied; a rule that no
+            longer fits a file fails the restore (exit 1) and that file is not written. A damaged, missing
+            or rolled-back ledger refuses the restore (exit 3).
             """,
         options: [
             OptionSpec("--target", value: "DIR", "where to restore (created if missing)"),
@@ -114,6 +118,7 @@ enum SnapshotCommands {
                     + "\(Plural.count(result.summary.symlinks, "link")) "
                     + "(\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot \(result.snapshot.prefix(8)) "
                     + "(\(result.snapshotTime)) to \(result.target) in \(Format.seconds(result.durationSeconds))")
+            if let erasure = result.summary.erasure { invocation.console.print(Format.erasure(erasure)) }
         }
         for failure in failures { invocation.console.error("lethe: \(failure) (recorded in the audit log)") }
         return failures.isEmpty ? .success : .failure

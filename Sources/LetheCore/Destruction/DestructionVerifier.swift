@@ -63,6 +63,7 @@ struct DestructionVerifier {
         switch Layout.classify(original, tenant: tenant) {
         case .snapshot(let id): (kind, name) = (.snapshot, id.hex)
         case .index(let id): (kind, name) = (.index, id.hex)
+        case .erasureLedger: (kind, name) = (.erasureLedger, tenant.rawValue)
         default: (kind, name) = (.tenantRecord, tenant.rawValue)
         }
         let keystore = try installation.keystore()

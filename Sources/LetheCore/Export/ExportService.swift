@@ -3,7 +3,8 @@ import LetheRepository
 import LetheStore
 
 /// `lethe export`: a tenant's snapshot as a pax tar archive, for access and portability
-/// requests. Allowed wherever a restore is.
+/// requests. Allowed wherever a restore is; the tenant's erasure ledger applies as it does to
+/// a restore.
 public struct ExportService: Sendable {
     let installation: Installation
 
@@ -26,8 +27,10 @@ public struct ExportService: Sendable {
         let path = FileSystem.absolute(output)
         let (row, (summary, failures)) = try release.withSnapshot(of: tenant, spec, operation: "export") { repository, row, snapshot in
             let exporter = Exporter(repository: repository)
-            let plan = try exporter.plan(snapshot)
-            return (row, try release.release("export", tenant: tenant, snapshot: row.id, destination: path, files: plan.files, bytes: plan.bytes) {
+            let plan = try exporter.plan(snapshot, erasure: try ErasureLedgers(installation).filter(for: tenant, repository: repository))
+            return (row, try release.release(
+                "export", tenant: tenant, snapshot: row.id, destination: path, files: plan.files, bytes: plan.bytes,
+                details: plan.erasure?.auditDetails ?? [:]) {
                 try exporter.write(plan, to: output)
             })
         }

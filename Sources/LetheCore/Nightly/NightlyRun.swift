@@ -68,6 +68,8 @@ public struct NightlyRun: Sendable {
         public var pruned: [TenantNote] = []
         public var destructionRequestsOpened: [TenantNote] = []
         public var destructionsExecuted: [TenantNote] = []
+        /// Erasure purges approved by a DPO and run (or resumed) tonight.
+        public var purgesExecuted: [TenantNote] = []
         public var verifyBucket = ""
         public var verification: [VerifyService.Result] = []
         public var failures: [String] = []
@@ -146,6 +148,7 @@ public struct NightlyRun: Sendable {
         }
 
         try executeDestructions(into: &summary)
+        try executePurges(into: &summary)
 
         // Tenants whose record cannot be read belong to no shard; verification names what is wrong.
         if !unreadable.isEmpty {
@@ -164,6 +167,7 @@ public struct NightlyRun: Sendable {
             "failures": String(summary.failures.count), "integrityViolations": String(summary.integrityViolations),
             "destructionRequestsOpened": String(summary.destructionRequestsOpened.count),
             "destructionsExecuted": String(summary.destructionsExecuted.count),
+            "purgesExecuted": String(summary.purgesExecuted.count),
         ])
         summary.openIncidents = try Incidents(installation).running().map { incident in
             OpenIncident(
@@ -181,6 +185,34 @@ public struct NightlyRun: Sendable {
     private func shardOrder(_ shard: Int) -> Int {
         let start = Int(installation.worker.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xffff }) % NightlyRun.shardCount
         return (shard - start + NightlyRun.shardCount) % NightlyRun.shardCount
+    }
+
+    /// Runs the erasure purges a DPO approved that no `erase.purge` entry has finished since
+    /// (new ones, and ones a crash interrupted). A purge whose approvals no longer meet the
+    /// policy is left for `lethe erase purge` to explain.
+    private func executePurges(into summary: inout Summary) throws {
+        var waiting: [String] = []
+        for entry in try AuditTrail(installation).history().entries {
+            guard let request = entry.details["request"] else { continue }
+            if entry.operation == "erase.approve", !waiting.contains(request) { waiting.append(request) }
+            if entry.operation == "erase.purge" { waiting.removeAll { $0 == request } }
+        }
+        for id in waiting {
+            do {
+                let result = try ErasurePurge(installation).purge(id)
+                summary.purgesExecuted.append(TenantNote(
+                    tenant: result.tenant, detail: "\(id): \(result.rewritten.count) snapshots rewritten"
+                        + (result.passed ? "" : "; a verification check failed")))
+                if !result.passed { summary.integrityViolations += 1 }
+            } catch let error as LetheError where error.kind == .refused {
+                continue
+            } catch let error as KindedError where error.kind == .integrity {
+                summary.failures.append("erasure purge \(id): \(error)")
+                summary.integrityViolations += 1
+            } catch {
+                summary.failures.append("erasure purge \(id): \(error)")
+            }
+        }
     }
 
     /// Executes approved requests whose grace period has ended, and resumes interrupted ones

@@ -162,11 +162,12 @@ public struct DataRelease: Sendable {
     /// data ever leaves without a durable audit entry. The release itself runs in `body`; if it
     /// fails part-way, that is logged too, since some of the data may already be out.
     public func release<T>(
-        _ event: String, tenant: TenantID, snapshot: String, destination: String, files: Int, bytes: Int, _ body: () throws -> T
+        _ event: String, tenant: TenantID, snapshot: String, destination: String, files: Int, bytes: Int,
+        details: [String: String] = [:], _ body: () throws -> T
     ) throws -> (T, notificationFailures: [String]) {
-        try AuditTrail(installation).record(event, tenant: tenant, details: [
+        try AuditTrail(installation).record(event, tenant: tenant, details: details.merging([
             "snapshot": snapshot, "destination": destination, "files": String(files), "bytes": String(bytes),
-        ])
+        ]) { _, new in new })
         let result: T
         do {
             result = try body()

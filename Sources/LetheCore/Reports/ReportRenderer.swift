@@ -71,9 +71,22 @@ public enum ReportRenderer {
             authorizers' registry, in one command.</p>
             <pre class="commands">\(e(ReportCheckCommands.script(report)))</pre>
             """)
-        return """
+        return page(title: "Destruction report \(report.reportID)", body: """
+            <header>
+            <h1>Destruction report</h1>
+            <p class="sub">\(code(report.reportID)) · tenant <b>\(e(report.tenant.name))</b> (\(code(report.tenant.id))) · finished \(e(report.finished))</p>
+            <p class="outcome \(allPassed ? "ok" : "bad")">\(allPassed ? "Destroyed and verified" : "Verification FAILED")</p>
+            </header>
+            \(sections.html)
+            """)
+    }
+
+    /// The page around `body`: one self-contained A4 document with inline styles (also the
+    /// erasure certificate's).
+    static func page(title: String, body: String) -> String {
+        """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Destruction report \(e(report.reportID))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(e(title))</title>
             <style>
             @page { size: A4; margin: 15mm 14mm 16mm; }
             html { font: 10pt/1.35 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: #111; }
@@ -96,12 +109,7 @@ public enum ReportRenderer {
             .end { font-size: 6.5pt; color: #999; text-align: right; margin: .2em 0 0; }
             </style></head>
             <body>
-            <header>
-            <h1>Destruction report</h1>
-            <p class="sub">\(code(report.reportID)) · tenant <b>\(e(report.tenant.name))</b> (\(code(report.tenant.id))) · finished \(e(report.finished))</p>
-            <p class="outcome \(allPassed ? "ok" : "bad")">\(allPassed ? "Destroyed and verified" : "Verification FAILED")</p>
-            </header>
-            \(sections.html)
+            \(body)
             </body></html>
 
             """
@@ -124,6 +132,11 @@ public enum ReportRenderer {
         "<table\(small ? " class=\"small\"" : "")>\n<colgroup>" + widths.map { "<col style=\"width:\($0)%\">" }.joined() + "</colgroup>\n"
             + "<thead><tr>" + headers.map { "<th>\(e($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
             + rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined(separator: "\n") + "\n</tbody>\n</table>"
+    }
+
+    /// Label and value rows of plain text (escaped here).
+    static func table(_ rows: [(String, String)]) -> String {
+        keyValues(rows.map { ($0.0, e($0.1)) })
     }
 
     /// Label and value rows; values are HTML already.

@@ -35,6 +35,11 @@ public enum ReportVerifier {
         let fingerprint = (try? trust.serviceKey.fingerprint) ?? "?"
         let signed = trust.serviceKey.isValidSignature(signature, for: json)
         add("report signature", signed, signed ? "valid Ed25519 signature by \(fingerprint)" : "does not verify with \(fingerprint)")
+        if let format = (try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])?["format"] as? String,
+           format == ErasureCertificate.formatName {
+            verifyCertificate(json: json, trust: trust, add: add)
+            return result
+        }
         guard let report = try? JSONDecoder().decode(DestructionReport.self, from: Data(json)),
               report.format == DestructionReport.formatName else {
             add("report format", false, "not a \(DestructionReport.formatName) document")
@@ -56,7 +61,7 @@ public enum ReportVerifier {
 
         // The registry version that judged the request, from version 1, whose policy and grace
         // period the request must state: the authorizers set them, the requester cannot.
-        let judging = registryVersion(report, request: request, trust: trust, add: add)
+        let judging = registryVersion(report.registry.chain, version: request.registry.version, sha256: request.registry.sha256, trust: trust, add: add)
         if let judging {
             let same = judging.policy == request.policy && judging.gracePeriodHours == request.gracePeriodHours
             add("policy of the registry", same,
@@ -141,17 +146,17 @@ public enum ReportVerifier {
     }
 
     /// Verifies the embedded chain and returns the version that judged the request.
-    private static func registryVersion(
-        _ report: DestructionReport, request: DestructionRequest, trust: Trust, add: (String, Bool, String) -> Void
+    static func registryVersion(
+        _ chain: [RegistryEnvelope], version: Int, sha256: String, trust: Trust, add: (String, Bool, String) -> Void
     ) -> RegistryDocument? {
         let verified: RegistryChain.Verified
         do {
-            verified = try RegistryChain.verify(report.registry.chain, serviceKey: trust.serviceKey, name: { "registry version \($0)" })
+            verified = try RegistryChain.verify(chain, serviceKey: trust.serviceKey, name: { "registry version \($0)" })
         } catch {
             add("authorizer registry", false, "the embedded registry chain does not verify: \(error)")
             return nil
         }
-        guard verified.documents.count == request.registry.version, verified.digests.last == request.registry.sha256 else {
+        guard verified.documents.count == version, verified.digests.last == sha256 else {
             add("authorizer registry", false, "the embedded chain does not end at the version the request names")
             return nil
         }
@@ -160,7 +165,7 @@ public enum ReportVerifier {
             return nil
         }
         add("authorizer registry", true,
-            "versions 1 to \(request.registry.version) verify, each signed by the authorizers; version 1 is \(verified.digests[0])")
+            "versions 1 to \(version) verify, each signed by the authorizers; version 1 is \(verified.digests[0])")
         return verified.current
     }
 }

@@ -20,7 +20,7 @@ struct LoggedSnapshots {
             guard let tenant = entry.tenant else { continue }
             let event = Event(index: entry.index, time: entry.time)
             switch entry.operation {
-            case "backup", "backup.recovered":
+            case "backup", "backup.recovered", "erase.rewrite":
                 if let snapshot = entry.details["snapshot"], !snapshot.isEmpty { made[tenant, default: [:]][snapshot] = event }
             case "forget":
                 for snapshot in (entry.details["snapshots"] ?? "").split(separator: " ") {
@@ -30,6 +30,10 @@ struct LoggedSnapshots {
                 break
             }
         }
+    }
+
+    func isForgotten(_ tenant: TenantID, _ snapshot: String) -> Bool {
+        forgetting(tenant, snapshot) != nil
     }
 
     private func forgetting(_ tenant: TenantID, _ snapshot: String) -> Event? {

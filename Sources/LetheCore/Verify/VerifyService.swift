@@ -87,6 +87,13 @@ public struct VerifyService: Sendable {
         if try !installation.store.exists(Layout.record(tenant)) {
             report.errors.append("\(Layout.record(tenant)): missing (the tenant's record), though the keystore holds its key")
         }
+        // The erasure ledger must be the version the audit log names (a crashed request one
+        // version ahead is logged by `load`).
+        do {
+            _ = try ErasureLedgers(installation).load(tenant, repository: repository)
+        } catch let error as KindedError where error.kind == .integrity {
+            report.errors.append("\(error)")
+        }
         let comparison = logged.compare(tenant, store: try repository.snapshotIDs())
         report.errors += comparison.missing + comparison.resurrected
         return (report, comparison.unlogged.filter { (try? repository.loadSnapshot($0)) != nil })

@@ -10,6 +10,8 @@ import Glibc
 public final class Database {
     let handle: OpaquePointer
     public let path: String
+    /// For an in-memory copy of a file: the file's journal mode bytes (header 18 and 19).
+    var journalBytes: (UInt8, UInt8)?
 
     /// Opens (creating if needed) the database at `path`.
     public convenience init(path: String, readOnly: Bool = false) throws {

@@ -17,6 +17,13 @@ public final class Statement {
         self.database = database
     }
 
+    /// Adopts a statement prepared by the database (`prepareSingle`).
+    init(database: Database, handle: OpaquePointer, sql: String) {
+        self.handle = handle
+        self.sql = sql
+        self.database = database
+    }
+
     deinit {
         sqlite3_finalize(handle)
     }

@@ -1,0 +1,126 @@
+import Foundation
+import LetheCrypto
+import LetheRepository
+import LetheStore
+
+/// What a DPO signs to let a purge remove one erasure request's person from the stored
+/// snapshots: canonical JSON naming the request, the tenant, the subject hash, the ledger
+/// version whose rules apply (every request up to and including this one), the rules
+/// redacted, and the authorizer registry version that judges the approvals. No personal data.
+public struct PurgeDocument: Codable, Equatable, Sendable {
+    public static let formatName = "lethe-erasure-purge-v1"
+
+    public var format = PurgeDocument.formatName
+    public var request: String
+    public var tenant: String
+    public var subjectHash: String
+    public var ledgerVersion: Int
+    public var rules: [String]
+    public var policy: ApprovalPolicy
+    public var registry: RegistryReference
+
+    /// A purge needs one DPO's signature, whatever the destruction policy asks: it removes one
+    /// person's data, which the ledger already keeps from leaving, not a tenant.
+    public static let policy = ApprovalPolicy(required: 1, minimumDPOs: 1)
+
+    public func canonicalBytes() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+}
+
+/// Approvals of purges, with the authorizer registry and its signature checks that judge
+/// destruction requests (`AuthorizerRegistry`, `Authorizer.key()`, `ApprovalPolicy`); each
+/// approval is logged (`erase.approve`, with the signature), and a purge trusts only what the
+/// log holds, verified again against the document as it is then.
+public struct ErasureApprovals: Sendable {
+    let installation: Installation
+
+    public init(_ installation: Installation) {
+        self.installation = installation
+    }
+
+    /// The document a purge of `request` needs signed, as of the ledger and the registry now.
+    public func document(for request: ErasureRequest) throws -> (PurgeDocument, [UInt8]) {
+        let chain = try AuthorizerRegistry(installation).chain()
+        guard let current = chain.current, let digest = chain.digests.last else {
+            throw LetheError.refused("no authorizers are registered: a purge needs a DPO's approval (`lethe authorizer add`, see docs/operations.md)")
+        }
+        let tenant = try TenantID(request.tenant)
+        let (ledger, _) = try ErasureLedgers(installation).load(tenant, repository: try installation.repository(for: tenant))
+        let document = PurgeDocument(
+            request: request.id, tenant: request.tenant, subjectHash: request.subjectHash, ledgerVersion: request.ledgerVersion,
+            rules: ledger.requests.filter { $0.ledgerVersion <= request.ledgerVersion }.flatMap(\.rules).map(\.redacted),
+            policy: PurgeDocument.policy, registry: RegistryReference(version: current.version, sha256: digest))
+        return (document, try document.canonicalBytes())
+    }
+
+    /// Adds `authorizerName`'s signature over the purge document of request `id`. Refused
+    /// (exit 4, nothing logged) for an unknown or removed authorizer, a signature over other
+    /// bytes, or an authorizer who already approved.
+    @discardableResult
+    public func approve(_ id: String, authorizerName: String, signature: [UInt8]) throws -> [Authorizer] {
+        let request = try ErasureLedgers(installation).request(id)
+        let (document, bytes) = try self.document(for: request)
+        guard let current = try AuthorizerRegistry(installation).chain().current,
+              let authorizer = current.authorizer(named: authorizerName), authorizer.isActive else {
+            throw LetheError.refused("\(authorizerName) is not an active authorizer (see `lethe authorizer list`)")
+        }
+        guard signature.count == Ed25519.signatureByteCount, try authorizer.key().isValidSignature(signature, for: bytes) else {
+            throw LetheError.refused(
+                "the signature of \(authorizerName) does not verify over the purge document of \(request.id) (`lethe erase show \(request.id) --raw`)")
+        }
+        let approvers = try self.approvers(of: request, bytes: bytes)
+        guard !approvers.contains(where: { $0.fingerprint == authorizer.fingerprint }) else {
+            throw LetheError.refused("\(authorizerName) has already approved the purge of \(request.id)")
+        }
+        try AuditTrail(installation).record("erase.approve", tenant: try TenantID(request.tenant), details: [
+            "request": request.id, "authorizer": authorizer.name, "role": authorizer.role.rawValue,
+            "fingerprint": authorizer.fingerprint, "signature": Data(signature).base64EncodedString(),
+            "documentSHA256": Hex.encode(try SHA256.hash(bytes)), "registryVersion": String(document.registry.version),
+        ])
+        return approvers + [authorizer]
+    }
+
+    /// Signs the purge document with `privateKey` and adds the approval of its authorizer.
+    @discardableResult
+    public func approve(_ id: String, privateKey: Ed25519.PrivateKey) throws -> [Authorizer] {
+        let request = try ErasureLedgers(installation).request(id)
+        let (_, bytes) = try document(for: request)
+        let fingerprint = try privateKey.publicKey.fingerprint
+        guard let authorizer = try AuthorizerRegistry(installation).chain().current?.authorizer(fingerprint: fingerprint) else {
+            throw LetheError.refused("the key \(fingerprint) belongs to no authorizer")
+        }
+        return try approve(id, authorizerName: authorizer.name, signature: try privateKey.signature(for: bytes))
+    }
+
+    /// The authorizers whose logged approvals verify over `bytes` now: active in the registry
+    /// in force, with the role it gives them. An approval over an older document (the
+    /// registry changed since) no longer counts.
+    func approvers(of request: ErasureRequest, bytes: [UInt8]) throws -> [Authorizer] {
+        guard let current = try AuthorizerRegistry(installation).chain().current else { return [] }
+        var found: [Authorizer] = []
+        for entry in try AuditTrail(installation).history().entries
+        where entry.operation == "erase.approve" && entry.details["request"] == request.id && entry.tenant == request.tenant {
+            guard let fingerprint = entry.details["fingerprint"], let authorizer = current.authorizer(fingerprint: fingerprint),
+                  authorizer.isActive, !found.contains(where: { $0.fingerprint == fingerprint }),
+                  let signature = entry.details["signature"].flatMap({ Data(base64Encoded: $0) }).map(Array.init),
+                  try authorizer.key().isValidSignature(signature, for: bytes) else { continue }
+            found.append(authorizer)
+        }
+        return found
+    }
+
+    /// The approvers, when they meet the purge policy; refused (exit 4) otherwise.
+    func requireApproved(_ request: ErasureRequest) throws -> [Authorizer] {
+        let (_, bytes) = try document(for: request)
+        let approvers = try self.approvers(of: request, bytes: bytes)
+        guard PurgeDocument.policy.isSatisfied(signedBy: approvers) else {
+            throw LetheError.refused(
+                "the purge of \(request.id) needs \(PurgeDocument.policy.summary)'s approval over its purge document "
+                    + "(`lethe erase show \(request.id) --raw`, then `lethe erase approve \(request.id)`)")
+        }
+        return approvers
+    }
+}

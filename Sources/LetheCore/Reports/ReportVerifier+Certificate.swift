@@ -1,0 +1,87 @@
+import Foundation
+import LetheCrypto
+
+extension ReportVerifier {
+    /// The checks of an erasure certificate, after its signature: its format and signer; the
+    /// purge document (bytes matching their SHA-256, and the certificate saying what they
+    /// say); the registry chain from version 1; each approval (a key the auditor trusts, of the
+    /// judging version, with its role, signing the document's bytes) and the policy; the
+    /// inclusion of the `erase.purge` entry under the signed checkpoint, and that entry naming
+    /// this request, document and rewrites; the purge's own checks.
+    static func verifyCertificate(json: [UInt8], trust: Trust, add: (String, Bool, String) -> Void) {
+        let fingerprint = (try? trust.serviceKey.fingerprint) ?? "?"
+        guard let certificate = try? JSONDecoder().decode(ErasureCertificate.self, from: Data(json)) else {
+            add("certificate format", false, "not a \(ErasureCertificate.formatName) document")
+            return
+        }
+        add("signer", certificate.signer.keyFingerprint == fingerprint, "the certificate names signer \(certificate.signer.keyFingerprint)")
+        guard let bytes = Data(base64Encoded: certificate.purgeDocument.bytes).map(Array.init),
+              let digest = try? SHA256.hash(bytes), Hex.encode(digest) == certificate.purgeDocument.sha256,
+              let document = try? JSONDecoder().decode(PurgeDocument.self, from: Data(bytes)),
+              (try? document.canonicalBytes()) == bytes, document.format == PurgeDocument.formatName else {
+            add("purge document", false, "the embedded purge document is not canonical or does not match its SHA-256")
+            return
+        }
+        var differ: [String] = []
+        if document.request != certificate.request.id { differ.append("request id") }
+        if document.tenant != certificate.tenant { differ.append("tenant") }
+        if document.subjectHash != certificate.request.subjectHash { differ.append("subject hash") }
+        if document.ledgerVersion != certificate.request.ledgerVersion { differ.append("ledger version") }
+        if document.rules != certificate.rules { differ.append("rules") }
+        if document.policy != certificate.policy { differ.append("policy") }
+        if document.registry.version != certificate.registry.version || document.registry.sha256 != certificate.registry.sha256 {
+            differ.append("registry version")
+        }
+        add("certificate matches the signed purge document", differ.isEmpty,
+            differ.isEmpty ? "request, tenant, subject hash, ledger version, rules, policy and registry version are the document's"
+                : "differs in: " + differ.joined(separator: ", "))
+
+        let judging = registryVersion(
+            certificate.registry.chain, version: document.registry.version, sha256: document.registry.sha256, trust: trust, add: add)
+        var approvers: [Authorizer] = []
+        for approval in certificate.approvals {
+            var problem: String?
+            let authorizer = judging?.authorizer(fingerprint: approval.keyFingerprint)
+            if let pinned = trust.authorizers, !pinned.contains(approval.keyFingerprint) {
+                problem = "key \(approval.keyFingerprint) is not one of the authorizer keys you hold"
+            } else if authorizer == nil || authorizer?.isActive != true {
+                problem = "key \(approval.keyFingerprint) is not an active authorizer of registry version \(document.registry.version)"
+            } else if authorizer?.role != approval.role || authorizer?.name != approval.authorizer {
+                problem = "the registry gives this key the name \(authorizer!.name) and role \(authorizer!.role.rawValue)"
+            } else if !(((try? authorizer!.key()).map { key in
+                Data(base64Encoded: approval.signature).map { key.isValidSignature(Array($0), for: bytes) } ?? false
+            }) ?? false) {
+                problem = "the signature does not verify over the purge document"
+            }
+            if problem == nil, let authorizer { approvers.append(authorizer) }
+            add("approval by \(approval.authorizer)", problem == nil,
+                problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the purge document")
+        }
+        add("approval policy", document.policy.isSatisfied(signedBy: approvers),
+            "\(document.policy.summary); \(Set(approvers.map(\.fingerprint)).count) verified approvals")
+
+        let audit = certificate.auditLog
+        let entry = Array(audit.entry.utf8)
+        let checkpoint = (try? Checkpoint.verify(audit.checkpoint, publicKey: trust.serviceKey)) ?? nil
+        guard let checkpoint, checkpoint.size == audit.treeSize, let leaf = try? MerkleTree.leafHash(entry) else {
+            add("audit checkpoint", false, "the checkpoint is not signed by this key or does not match the tree size")
+            return
+        }
+        let path = audit.inclusionProof.compactMap { Data(base64Encoded: $0).map(Array.init) }
+        let included = path.count == audit.inclusionProof.count
+            && ((try? MerkleTree.verifyInclusion(leaf: leaf, index: audit.leafIndex, size: audit.treeSize, proof: path, root: checkpoint.root)) ?? false)
+        add("audit log inclusion", included,
+            included ? "entry \(audit.leafIndex) is in the signed tree of size \(audit.treeSize)" : "the inclusion proof does not lead to the checkpoint")
+        var logged = false
+        if let logEntry = try? JSONDecoder().decode(AuditEntry.self, from: Data(entry)) {
+            let rewrites = certificate.snapshots.map { "\($0.original)>\($0.rewritten)" }.sorted().joined(separator: " ")
+            logged = logEntry.operation == "erase.purge" && logEntry.tenant == certificate.tenant && logEntry.index == audit.leafIndex
+                && logEntry.details["request"] == certificate.request.id
+                && logEntry.details["documentSHA256"] == certificate.purgeDocument.sha256
+                && logEntry.details["rewrites"] == rewrites
+        }
+        add("audit entry matches", logged, "the logged erase.purge entry names this tenant, request, purge document and rewrites")
+        let passed = !certificate.verification.isEmpty && certificate.verification.allSatisfy(\.passed)
+        add("purge checks", passed, "\(certificate.verification.filter(\.passed).count) of \(certificate.verification.count) recorded checks passed")
+    }
+}
