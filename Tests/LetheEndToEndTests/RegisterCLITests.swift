@@ -200,3 +200,18 @@ import Testing
         #expect(html.contains("Record of processing") && html.contains("Hetzner Online GmbH"))
     }
 }
+
+extension RegisterCLITests {
+    /// On an S3 store, the register's storage location is the bucket, from the configuration.
+    @Test func theStorageLocationOfAnS3StoreIsItsBucketAndEndpoint() throws {
+        let (home, bucket, credentials) = try S3EndToEndTests().home()
+        _ = try home.addTenantOnS3("acme", credentials)
+        let endpoint = try S3EndToEndTests.service()["endpoint"]!
+        let set = home.lethe(["tenant", "register", "set", "acme", "--purpose", "billing", "--json"], environment: credentials)
+        #expect(set.status == 0, "\(set.output)")
+        let view = try #require(try set.json() as? [String: Any])
+        #expect(view["storageLocation"] as? String == "s3://\(bucket)/lethe at \(endpoint) (region us-east-1)")
+        let rows = try #require(try home.lethe(["register", "export", "--format", "json"], environment: credentials).json() as? [[String: Any]])
+        #expect(rows.count == 1 && rows[0]["storageLocation"] as? String == view["storageLocation"] as? String)
+    }
+}
