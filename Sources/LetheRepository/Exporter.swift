@@ -98,9 +98,13 @@ public final class Exporter {
         try write(try plan(snapshot), to: path)
     }
 
+    /// Another name of a hard-linked file written earlier (`Node.isHardLink(of:)`) becomes a
+    /// link entry naming it, as tar writes one, rather than a second copy of its content.
     private func add(_ plan: Plan, to tar: TarWriter) throws {
         // The names of the directories above the entry being written.
         var above: [String] = []
+        // The first entry of each file with several links, by device and inode.
+        var linked: [[UInt64]: (path: String, node: Node)] = [:]
         for (depth, node) in plan.entries {
             above.removeLast(above.count - depth)
             let path = (above + [node.name]).joined(separator: "/")
@@ -117,6 +121,16 @@ public final class Exporter {
                 entry.linkTarget = node.target ?? ""
                 try tar.begin(entry)
             case .file:
+                if node.links > 1 {
+                    let key = [node.device, node.inode]
+                    if let first = linked[key], node.isHardLink(of: first.node) {
+                        entry.type = .hardLink
+                        entry.linkTarget = first.path
+                        try tar.begin(entry)
+                        continue
+                    }
+                    if linked[key] == nil { linked[key] = (path, node) }
+                }
                 entry.size = node.size
                 try tar.begin(entry)
                 try plan.repository.readContent(of: node, path: path) { try tar.writeContent($0) }

@@ -6,9 +6,14 @@ extension Restorer {
     ///
     /// A plan carries the repository it was read from, so `execute` reads content under the
     /// same tenant's key and index. Directories are listed parents first, in the order of a
-    /// depth-first walk by name, which is the order they are created in.
+    /// depth-first walk by name, which is the order they are created in. A file that is another
+    /// name of a file met earlier in the walk (`Node.isHardLink(of:)`) is a link entry, made
+    /// with `linkat` once the files are written.
     public struct Plan {
-        public var files: Int { fileEntries.count }
+        /// Files, the other names of hard-linked files included.
+        public var files: Int { fileEntries.count + linkEntries.count }
+        /// Of `files`, those restored as another name of a file written before.
+        public var hardLinks: Int { linkEntries.count }
         public var directories: Int { directoryEntries.count }
         public var symlinks: Int { symlinkEntries.count }
         /// Bytes of file content.
@@ -21,6 +26,12 @@ extension Restorer {
         let directoryEntries: [Entry]
         let fileEntries: [Entry]
         let symlinkEntries: [Entry]
+        /// Each with the index in `fileEntries` of the file it is another name of.
+        let linkEntries: [(entry: Entry, file: Int)]
+        /// The snapshot root's attributes, applied to the target last; nil for a restore of a
+        /// subpath (the target stands for no directory of the snapshot) or a snapshot that has
+        /// none (written before they were recorded, or whose root is made of named sources).
+        let rootAttributes: DirectoryAttributes?
     }
 
     /// One directory, file or link of a plan. Its path is not stored but spelled out from its
@@ -42,6 +53,9 @@ extension Restorer.Plan {
         var directories: [Restorer.Entry] = []
         var files: [Restorer.Entry] = []
         var symlinks: [Restorer.Entry] = []
+        var links: [(entry: Restorer.Entry, file: Int)] = []
+        // The first name of each file with several links, by device and inode.
+        var linked: [[UInt64]: Int] = [:]
 
         // The directories leading to the subpath are restored too, each with its own metadata.
         var tree = try repository.loadTree(rootID)
@@ -78,14 +92,23 @@ extension Restorer.Plan {
                     pending.append(Restorer.Entry(parent: index, node: child))
                 }
             case .file:
+                if entry.node.links > 1 {
+                    let key = [entry.node.device, entry.node.inode]
+                    if let first = linked[key], entry.node.isHardLink(of: files[first].node) {
+                        links.append((entry, first))
+                        continue
+                    }
+                    if linked[key] == nil { linked[key] = files.count }
+                }
                 files.append(entry)
             case .symlink:
                 symlinks.append(entry)
             }
         }
         self.init(
-            bytes: files.reduce(0) { $0 + $1.node.size }, target: target, options: options, repository: repository,
-            directoryEntries: directories, fileEntries: files, symlinkEntries: symlinks)
+            bytes: files.reduce(0) { $0 + $1.node.size } + links.reduce(0) { $0 + $1.entry.node.size }, target: target,
+            options: options, repository: repository, directoryEntries: directories, fileEntries: files,
+            symlinkEntries: symlinks, linkEntries: links, rootAttributes: components.isEmpty ? tree.attributes : nil)
     }
 
     /// The path of `entry` below the target (`docs/report.txt`).
