@@ -24,7 +24,7 @@ import Testing
                    "gen/setgid": 0o2775, "gen/empty": 0o555, "gen/shared/deep": 0o711}
     for d in directories:
         os.makedirs(root + "/" + d, exist_ok=True)
-    files = {"gen/a.txt": (0o644, b"Grüße aus Köln\n" * 40), "gen/script.sh": (0o755, b"#!/bin/sh\necho hi\n"),
+    files = {"gen/a.txt": (0o644, "Grüße aus Köln\n".encode() * 40), "gen/script.sh": (0o755, b"#!/bin/sh\necho hi\n"),
              "gen/secret": (0o400, b"only the owner reads this\n"), "gen/suid": (0o4755, b"\x7fELF not really\n"),
              "gen/empty-file": (0o600, b""), "gen/private/data.bin": (0o640, rng.randbytes(200_000)),
              "gen/shared/big.bin": (0o644, rng.randbytes(3_000_000)), "gen/sticky/ü — 日本.txt": (0o666, b"names\n"),
