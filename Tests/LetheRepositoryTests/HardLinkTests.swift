@@ -84,6 +84,27 @@ import Testing
         #expect(!(FileManager.default.subpaths(atPath: target) ?? []).contains { $0.contains(".lethe-restore-") })
     }
 
+    @Test func aFirstNameReplacedBeforeItsLinksAreMadeStopsTheRestore() throws {
+        let source = try linkedSource()
+        try FileSystem.writeAtomically(Array("last\n".utf8), to: "\(source)/z")
+        let result = try fixture.backup(try fixture.repository("acme"), source: source)
+        let target = "\(fixture.root)/restored"
+        var options = Restorer.Options(target: target)
+        // "a" is handed to a worker before "z" (plan order); once it stands under its name,
+        // someone puts another file there, before the links to it are made.
+        options.beforeWritingFile = { path in
+            guard path == "z" else { return }
+            for _ in 0..<10_000 where (try? FileSystem.status("\(target)/a")) == nil { usleep(1000) }
+            try FileSystem.writeAtomically(Array("planted\n".utf8), to: "\(target)/a")
+        }
+        let error = #expect(throws: LetheError.self) {
+            _ = try Restorer(repository: try fixture.repository("acme")).restore(result.snapshot, options: options)
+        }
+        #expect(error?.description.contains("\(target)/a was replaced while the restore ran") == true)
+        #expect(try FileSystem.status("\(target)/sub/b") == nil, "no link to the planted file")
+        #expect(!(FileManager.default.subpaths(atPath: target) ?? []).contains { $0.contains(".lethe-restore-") })
+    }
+
     @Test func nodesOnOneInodeThatDifferInContentAreWrittenAsTwoFiles() throws {
         // An inode reused between two reads, as a tree could say: same device and inode,
         // several links, another content. Each is written with its own content.
