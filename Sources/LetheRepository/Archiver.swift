@@ -51,8 +51,9 @@ public final class Archiver {
     private var summary = BackupSummary()
     private var newTrees: [BlobID: Tree] = [:]
     private var lastProgress = 0
-    /// The content of each file with several links read in this run, by device and inode.
-    private var linkedContent: [LinkedFile: (version: FileVersion, content: [BlobID], size: Int)] = [:]
+    /// The content of each file with several links read in this run, by device and inode, with
+    /// how many of its other names may still come (it is forgotten when none may).
+    private var linkedContent: [LinkedFile: (version: FileVersion, content: [BlobID], size: Int, namesLeft: Int)] = [:]
 
     private struct LinkedFile: Hashable {
         let device: UInt64
@@ -251,6 +252,7 @@ public final class Archiver {
         if info.st_nlink > 1, let known = linkedContent[key], known.version == FileVersion(info) {
             node.content = known.content
             node.size = known.size
+            linkedContent[key] = known.namesLeft > 1 ? (known.version, known.content, known.size, known.namesLeft - 1) : nil
         } else {
             let file: OwnedFile
             do {
@@ -269,7 +271,9 @@ public final class Archiver {
                 node.content = read.content
                 node.size = read.size
                 if read.steady {
-                    if node.links > 1 { linkedContent[key] = (FileVersion(read.info), read.content, read.size) }
+                    if node.links > 1 {
+                        linkedContent[key] = (FileVersion(read.info), read.content, read.size, Int(node.links) - 1)
+                    }
                 } else {
                     summary.warnings.append("\(path): changed while it was read, twice; the snapshot holds the second read, which may mix old and new content")
                 }
