@@ -5,7 +5,11 @@ import LetheStore
 /// Backs up one tenant's sources into its repository as one new snapshot.
 ///
 /// Files whose size, modification time, status-change time and inode match the parent
-/// snapshot are not read again: their content list is reused. Everything else is cut into
+/// snapshot are not read again: their content list is reused. A file is read between two
+/// `fstat`s of its descriptor; if its size, modification or status-change time moved, it is
+/// read once more, and if it moves again the snapshot keeps the second read with a warning
+/// (the backup is partial), never a torn copy in silence. Another name of a file with several
+/// links, met again in the same run, reuses the first name's content. Everything else is cut into
 /// chunks, named by keyed MAC, deduplicated against the repository, and packed. The order of
 /// writes is packs, then the index file, then the snapshot, so a crash at any moment leaves
 /// no visible partial snapshot.
@@ -18,6 +22,9 @@ public final class Archiver {
         public var temporaryDirectory: String
         /// Called now and then with the running totals.
         public var progress: ((BackupSummary) -> Void)?
+        /// Called after each read of a file and before its descriptor is checked again, with
+        /// the file's path. For tests that change a file while it is read.
+        var afterReadingFile: ((String) throws -> Void)?
 
         public init(host: String, time: Date, program: String, temporaryDirectory: String, progress: ((BackupSummary) -> Void)? = nil) {
             self.host = host
@@ -44,6 +51,27 @@ public final class Archiver {
     private var summary = BackupSummary()
     private var newTrees: [BlobID: Tree] = [:]
     private var lastProgress = 0
+    /// The content of each file with several links read in this run, by device and inode, with
+    /// how many of its other names may still come (it is forgotten when none may).
+    private var linkedContent: [LinkedFile: (version: FileVersion, content: [BlobID], size: Int, namesLeft: Int)] = [:]
+
+    private struct LinkedFile: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    /// What tells one version of a file's content from the next without reading it.
+    private struct FileVersion: Equatable {
+        let size: Int64
+        let modified: FileTime
+        let changed: FileTime
+
+        init(_ info: stat) {
+            size = Int64(info.st_size)
+            modified = FileTime(info.st_mtim)
+            changed = FileTime(info.st_ctim)
+        }
+    }
 
     public init(repository: Repository, options: Options) {
         self.repository = repository
@@ -63,6 +91,7 @@ public final class Archiver {
             }
         }
         var rootNodes: [Node] = []
+        var rootAttributes: DirectoryAttributes?
         for source in sources {
             if let problem = source.problem() { throw LetheError.failed("source \(source): \(problem)") }
             switch source.kind {
@@ -73,8 +102,14 @@ public final class Archiver {
                         rootNodes.append(node)
                     }
                 } else {
-                    guard FileSystem.isDirectory(source.location) else {
+                    var info = stat()
+                    guard stat(source.location, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
                         throw LetheError.failed("source \(source) is not a readable directory")
+                    }
+                    // The root stands for the first directory whose entries it lists.
+                    if rootAttributes == nil {
+                        rootAttributes = DirectoryAttributes(
+                            mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid, modified: FileTime(info.st_mtim))
                     }
                     rootNodes += try entries(of: source.location, previous: previousRoot)
                 }
@@ -89,7 +124,7 @@ public final class Archiver {
         for node in rootNodes where !seen.insert(Array(node.name.utf8)).inserted {
             throw LetheError.usage("two sources put \"\(node.name)\" at the root of the snapshot; name them apart with NAME=KIND:ARG")
         }
-        let rootID = try saveTree(Tree(nodes: rootNodes))
+        let rootID = try saveTree(Tree(nodes: rootNodes, attributes: rootAttributes))
         let (newIndexID, newIndex) = try writer.commit()
         summary.bytesAdded = writer.bytesAdded
         summary.blobsAdded = writer.blobsAdded
@@ -214,25 +249,63 @@ public final class Archiver {
             reportProgress()
             return node
         }
-        let file: OwnedFile
-        do {
-            file = try Archiver.openForReading(path)
-        } catch let error as SystemError {
-            if !error.isNotFound { summary.errors.append(error.description) }
-            return nil
-        }
-        do {
-            let (content, size) = try readContent(file)
-            node.content = content
-            node.size = size
-        } catch let error as SystemError {
-            summary.errors.append(error.description)
-            return nil
+        let key = LinkedFile(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        if info.st_nlink > 1, let known = linkedContent[key], known.version == FileVersion(info) {
+            node.content = known.content
+            node.size = known.size
+            linkedContent[key] = known.namesLeft > 1 ? (known.version, known.content, known.size, known.namesLeft - 1) : nil
+        } else {
+            let file: OwnedFile
+            do {
+                file = try Archiver.openForReading(path)
+            } catch let error as SystemError {
+                if !error.isNotFound { summary.errors.append(error.description) }
+                return nil
+            }
+            do {
+                let read = try readSteadily(file, path: path)
+                guard (read.info.st_mode & S_IFMT) == S_IFREG else {
+                    summary.errors.append("\(path): was replaced by something other than a file while it was read, not backed up")
+                    return nil
+                }
+                node = baseNode(name: name, kind: .file, info: read.info)
+                node.content = read.content
+                node.size = read.size
+                if read.steady {
+                    if node.links > 1 {
+                        linkedContent[key] = (FileVersion(read.info), read.content, read.size, Int(node.links) - 1)
+                    }
+                } else {
+                    summary.warnings.append("\(path): changed while it was read, twice; the snapshot holds the second read, which may mix old and new content")
+                }
+            } catch let error as SystemError {
+                summary.errors.append(error.description)
+                return nil
+            }
         }
         if previous == nil { summary.filesNew += 1 } else { summary.filesChanged += 1 }
         summary.bytesTotal += node.size
         reportProgress()
         return node
+    }
+
+    /// Reads `file` between two `fstat`s of its descriptor, and once more from the start if
+    /// its size, modification or status-change time moved in between. Returns the last read,
+    /// the status taken before it (the version the content is of, at best), and whether the
+    /// file held still during it. (A change that keeps the size and lands within the same
+    /// tick of the file system's clock cannot be seen this way.)
+    private func readSteadily(_ file: OwnedFile, path: String) throws -> (content: [BlobID], size: Int, info: stat, steady: Bool) {
+        var attempt = 1
+        while true {
+            let before = try file.status()
+            let (content, size) = try readContent(file)
+            try options.afterReadingFile?(path)
+            let after = try file.status()
+            let steady = FileVersion(before) == FileVersion(after)
+            if steady || attempt == 2 { return (content, size, before, steady) }
+            attempt += 1
+            guard lseek(file.descriptor, 0, SEEK_SET) == 0 else { throw SystemError("seek", path) }
+        }
     }
 
     /// Chunks, names and stores everything `file` yields; returns the blob list and size.
@@ -277,9 +350,15 @@ public final class Archiver {
     }
 
     private func baseNode(name: String, kind: Node.Kind, info: stat) -> Node {
-        Node(
+        var node = Node(
             name: name, kind: kind, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid,
             modified: FileTime(info.st_mtim), changed: FileTime(info.st_ctim), inode: UInt64(info.st_ino))
+        // Only a regular file's links are restored as links.
+        if kind == .file, info.st_nlink > 1 {
+            node.links = UInt64(info.st_nlink)
+            node.device = UInt64(info.st_dev)
+        }
+        return node
     }
 
     /// `partial`: bytes read so far of the file being read, which the summary counts only once
@@ -318,6 +397,9 @@ public final class Archiver {
         (node.content, node.size) = try readContent(file)
         node.changed = node.modified
         node.inode = 0
+        // The content is a copy's, not the file's: it is no link of anything.
+        node.links = 1
+        node.device = 0
         summary.filesChanged += 1
         summary.bytesTotal += node.size
         return node

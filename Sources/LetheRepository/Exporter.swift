@@ -130,11 +130,16 @@ public final class Exporter {
     }
 
     /// Writes the entries; a file with erasure rules is read whole and written with them
-    /// applied, its header giving the size after erasure.
+    /// applied, its header giving the size after erasure. Another name of a hard-linked file
+    /// written earlier (`Node.isHardLink(of:)`) becomes a link entry naming it, as tar writes
+    /// one, rather than a second copy of its content; never a name with erasure rules, nor a
+    /// link to one, since every name of a link shows the content of one.
     private func add(_ plan: Plan, to tar: TarWriter) throws -> ErasureOutcome? {
         var outcome = plan.erasure
         // The names of the directories above the entry being written.
         var above: [String] = []
+        // The first entry of each file with several links, by device and inode.
+        var linked: [[UInt64]: (path: String, node: Node)] = [:]
         for (position, (depth, node)) in plan.entries.enumerated() {
             above.removeLast(above.count - depth)
             let path = (above + [node.name]).joined(separator: "/")
@@ -161,6 +166,16 @@ public final class Exporter {
                     try tar.begin(entry)
                     try tar.writeContent(erased)
                 } else {
+                    if node.links > 1 {
+                        let key = [node.device, node.inode]
+                        if let first = linked[key], node.isHardLink(of: first.node) {
+                            entry.type = .hardLink
+                            entry.linkTarget = first.path
+                            try tar.begin(entry)
+                            continue
+                        }
+                        if linked[key] == nil { linked[key] = (path, node) }
+                    }
                     entry.size = node.size
                     try tar.begin(entry)
                     try plan.repository.readContent(of: node, path: path) { try tar.writeContent($0) }

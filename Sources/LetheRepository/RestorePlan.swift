@@ -6,9 +6,14 @@ extension Restorer {
     ///
     /// A plan carries the repository it was read from, so `execute` reads content under the
     /// same tenant's key and index. Directories are listed parents first, in the order of a
-    /// depth-first walk by name, which is the order they are created in.
+    /// depth-first walk by name, which is the order they are created in. A file that is another
+    /// name of a file met earlier in the walk (`Node.isHardLink(of:)`) is a link entry, made
+    /// with `linkat` once the files are written.
     public struct Plan {
-        public var files: Int { fileEntries.count }
+        /// Files, the other names of hard-linked files included.
+        public var files: Int { fileEntries.count + linkEntries.count }
+        /// Of `files`, those restored as another name of a file written before.
+        public var hardLinks: Int { linkEntries.count }
         public var directories: Int { directoryEntries.count }
         public var symlinks: Int { symlinkEntries.count }
         /// Bytes of file content.
@@ -25,6 +30,12 @@ extension Restorer {
         let contentRules: [Int: [ErasureFilter.Rule]]
         /// What the erasure ledger will do (rows changed filled in by `execute`), or nil.
         public let erasure: ErasureOutcome?
+        /// Each with the index in `fileEntries` of the file it is another name of.
+        let linkEntries: [(entry: Entry, file: Int)]
+        /// The snapshot root's attributes, applied to the target last; nil for a restore of a
+        /// subpath (the target stands for no directory of the snapshot) or a snapshot that has
+        /// none (written before they were recorded, or whose root is made of named sources).
+        let rootAttributes: DirectoryAttributes?
     }
 
     /// One directory, file or link of a plan. Its path is not stored but spelled out from its
@@ -49,6 +60,9 @@ extension Restorer.Plan {
         let filter = options.erasure.flatMap { $0.isEmpty ? nil : $0 }
         var outcome = filter?.outcome()
         var contentRules: [Int: [ErasureFilter.Rule]] = [:]
+        var links: [(entry: Restorer.Entry, file: Int)] = []
+        // The first name of each file with several links, by device and inode.
+        var linked: [[UInt64]: Int] = [:]
 
         // The directories leading to the subpath are restored too, each with its own metadata.
         var tree = try repository.loadTree(rootID)
@@ -81,6 +95,8 @@ extension Restorer.Plan {
         // Depth first, by name: what is still to visit, the next one last.
         var pending = Array(start.reversed())
         while let entry = pending.popLast() {
+            // The erasure rules that change this file's content, if any.
+            var fileRules: (path: String, rules: [ErasureFilter.Rule])?
             if let filter {
                 let path = Restorer.Plan.path(of: entry, in: directories)
                 if filter.erases(path) {
@@ -89,10 +105,7 @@ extension Restorer.Plan {
                 }
                 if entry.node.kind == .file {
                     let rules = filter.contentRules(for: path)
-                    if !rules.isEmpty {
-                        contentRules[files.count] = rules
-                        outcome?.files.append(ErasureOutcome.File(path: path, rules: rules.map(\.number), changed: 0))
-                    }
+                    if !rules.isEmpty { fileRules = (path, rules) }
                 }
             }
             switch entry.node.kind {
@@ -106,15 +119,29 @@ extension Restorer.Plan {
                     pending.append(Restorer.Entry(parent: index, node: child))
                 }
             case .file:
+                // A name with erasure rules is written with its own content, and nothing is
+                // linked to it: a link would give every name the content of one.
+                if let fileRules {
+                    contentRules[files.count] = fileRules.rules
+                    outcome?.files.append(ErasureOutcome.File(path: fileRules.path, rules: fileRules.rules.map(\.number), changed: 0))
+                } else if entry.node.links > 1 {
+                    let key = [entry.node.device, entry.node.inode]
+                    if let first = linked[key], entry.node.isHardLink(of: files[first].node) {
+                        links.append((entry, first))
+                        continue
+                    }
+                    if linked[key] == nil { linked[key] = files.count }
+                }
                 files.append(entry)
             case .symlink:
                 symlinks.append(entry)
             }
         }
         self.init(
-            bytes: files.reduce(0) { $0 + $1.node.size }, target: target, options: options, repository: repository,
-            directoryEntries: directories, fileEntries: files, symlinkEntries: symlinks, contentRules: contentRules,
-            erasure: outcome)
+            bytes: files.reduce(0) { $0 + $1.node.size } + links.reduce(0) { $0 + $1.entry.node.size }, target: target,
+            options: options, repository: repository, directoryEntries: directories, fileEntries: files,
+            symlinkEntries: symlinks, contentRules: contentRules, erasure: outcome, linkEntries: links,
+            rootAttributes: components.isEmpty ? tree.attributes : nil)
     }
 
     /// The path of `entry` below the target (`docs/report.txt`).

@@ -13,26 +13,36 @@ import LetheStore
 /// link where a directory belongs is unlinked, and an empty directory where a file or link
 /// belongs is removed; a non-empty one fails the restore.
 ///
+/// Another name of a hard-linked file is made with `linkat` from the name the restore wrote,
+/// once every file is written, and kept only if it leads to the very inode written there.
+///
 /// The file workers share the target's handle and the directories' identities, both fixed
-/// before they start, and each walks with its own cursor; hence `@unchecked Sendable`.
+/// before they start, and each walks with its own cursor; the identities of the files written
+/// go through a lock; hence `@unchecked Sendable`.
 final class RestoreWriter: @unchecked Sendable {
     private let plan: Restorer.Plan
     private let target: DirectoryHandle
     private let restoreOwnership = geteuid() == 0
     private var identities: [DirectoryCursor.Identity?] = []
     private let tally: ErasureTally
+    /// The device and inode each file of `plan.fileEntries` that has other names was written to.
+    private let written = WrittenFiles()
+    private let linkedFiles: Set<Int>
 
     init(plan: Restorer.Plan, target: DirectoryHandle, tally: ErasureTally) {
         self.plan = plan
         self.target = target
         self.tally = tally
+        linkedFiles = Set(plan.linkEntries.map(\.file))
     }
 
     func run() throws {
         try createDirectories()
         try writeFiles()
+        try createHardLinks()
         try createSymlinks()
         try applyDirectoryMetadata()
+        try applyRootAttributes()
     }
 
     private func cursor() -> DirectoryCursor {
@@ -68,7 +78,8 @@ final class RestoreWriter: @unchecked Sendable {
             let cursor = self.cursor()
             while failures.first == nil, let index = next.take(below: jobs.count) {
                 do {
-                    try self.restoreFile(jobs[index], rules: self.plan.contentRules[index], cursor: cursor)
+                    let identity = try self.restoreFile(jobs[index], rules: self.plan.contentRules[index], cursor: cursor)
+                    if self.linkedFiles.contains(index) { self.written.set(index, identity) }
                 } catch {
                     failures.record(error)
                 }
@@ -77,10 +88,10 @@ final class RestoreWriter: @unchecked Sendable {
         if let error = failures.first { throw error }
     }
 
-    /// Writes one file; with erasure `rules`, its whole content is read and the rules applied
-    /// before the first byte reaches the temporary file, so that the rows they remove never
-    /// touch the target's disk.
-    private func restoreFile(_ entry: Restorer.Entry, rules: [ErasureFilter.Rule]?, cursor: DirectoryCursor) throws {
+    /// Writes one file and returns the device and inode it was written to; with erasure
+    /// `rules`, its whole content is read and the rules applied before the first byte reaches
+    /// the temporary file, so that the rows they remove never touch the target's disk.
+    private func restoreFile(_ entry: Restorer.Entry, rules: [ErasureFilter.Rule]?, cursor: DirectoryCursor) throws -> DirectoryCursor.Identity {
         if let hook = plan.options.beforeWritingFile { try hook(plan.path(of: entry)) }
         let directory = try cursor.move(to: entry.parent)
         try cursor.checkInPlace()
@@ -109,12 +120,47 @@ final class RestoreWriter: @unchecked Sendable {
             if restoreOwnership { try? file.setOwner(uid: node.uid, gid: node.gid) }
             try file.setPermissions(mode_t(node.mode))
             try file.setModificationTime(node.modified.timespec)
+            let identity = DirectoryCursor.Identity(try file.status())
             try file.close()
             try replace(node.name, with: temporary, in: directory)
             plan.options.progress?(0, 1)
+            return identity
         } catch {
             try? directory.remove(temporary)
             throw error
+        }
+    }
+
+    /// Makes each other name of a hard-linked file, from the name the file was written under,
+    /// under a temporary name first and renamed into place like a file. A link that does not
+    /// lead to the inode written (the first name was replaced meanwhile) is removed, and stops
+    /// the restore.
+    private func createHardLinks() throws {
+        guard !plan.linkEntries.isEmpty else { return }
+        let cursor = cursor()
+        let firstNames = self.cursor()
+        for (entry, file) in plan.linkEntries {
+            let first = plan.fileEntries[file]
+            let source = try firstNames.move(to: first.parent)
+            let directory = try cursor.move(to: entry.parent)
+            try cursor.checkInPlace()
+            let temporary = RestoreWriter.temporaryName()
+            try source.link(first.node.name, as: temporary, in: directory)
+            do {
+                guard let info = try directory.status(of: temporary), (info.st_mode & S_IFMT) == S_IFREG,
+                      DirectoryCursor.Identity(info) == written.get(file) else {
+                    throw LetheError.failed(
+                        "restore stopped: \(source.path(of: first.node.name)) was replaced while the restore ran; no link is made to what stands there now")
+                }
+                try replace(entry.node.name, with: temporary, in: directory)
+                // A rename onto another name of the same inode does nothing, and leaves the
+                // temporary name behind.
+                if try directory.status(of: temporary) != nil { try directory.remove(temporary) }
+                plan.options.progress?(entry.node.size, 1)
+            } catch {
+                try? directory.remove(temporary)
+                throw error
+            }
         }
     }
 
@@ -149,6 +195,15 @@ final class RestoreWriter: @unchecked Sendable {
         }
     }
 
+    /// The snapshot root's owner, permissions and time go to the target itself, after
+    /// everything in it was written.
+    private func applyRootAttributes() throws {
+        guard let attributes = plan.rootAttributes else { return }
+        if restoreOwnership { try? target.setOwner(uid: attributes.uid, gid: attributes.gid) }
+        try target.setPermissions(mode_t(attributes.mode))
+        try target.setModificationTime(attributes.modified.timespec)
+    }
+
     /// Renames `temporary` to `name`. The rename replaces a file or link standing there without
     /// following it; an (empty) directory standing there is removed first.
     private func replace(_ name: String, with temporary: String, in directory: DirectoryHandle) throws {
@@ -160,6 +215,20 @@ final class RestoreWriter: @unchecked Sendable {
 
     private static func temporaryName() -> String {
         ".lethe-restore-\(UInt64.random(in: 0...UInt64.max))"
+    }
+}
+
+/// The device and inode of the files written, by index, set by the file workers.
+final class WrittenFiles: @unchecked Sendable {
+    private let lock = NSLock()
+    private var identities: [Int: DirectoryCursor.Identity] = [:]
+
+    func set(_ index: Int, _ identity: DirectoryCursor.Identity) {
+        lock.withLock { identities[index] = identity }
+    }
+
+    func get(_ index: Int) -> DirectoryCursor.Identity? {
+        lock.withLock { identities[index] }
     }
 }
 

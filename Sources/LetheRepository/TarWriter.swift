@@ -16,6 +16,7 @@ final class TarWriter {
 
     enum EntryType: UInt8 {
         case file = 0x30       // '0'
+        case hardLink = 0x31   // '1': another name of an earlier entry, `linkTarget`; no content
         case symlink = 0x32    // '2'
         case directory = 0x35  // '5'
         case extended = 0x78   // 'x'

@@ -110,6 +110,16 @@ public final class DirectoryHandle {
         }
     }
 
+    /// Makes `newName` in `directory` another name (a hard link) of this directory's entry
+    /// `name`, which is not followed if it is a link; fails if anything is at `newName`.
+    public func link(_ name: String, as newName: String, in directory: DirectoryHandle) throws {
+        try validate(name, "link")
+        try directory.validate(newName, "link \(path(of: name)) as")
+        guard retryOnInterrupt({ linkat(descriptor, name, directory.descriptor, newName, 0) }) == 0 else {
+            throw directory.failure("link \(path(of: name)) as", newName)
+        }
+    }
+
     /// Renames entry `name` to `newName` in this directory, atomically replacing what
     /// `newName` was (a link there is replaced, not followed); fails if that is a directory.
     public func rename(_ name: String, to newName: String) throws {

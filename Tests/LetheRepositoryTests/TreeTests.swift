@@ -67,7 +67,7 @@ import Testing
 
     @Test func decodeRejectsAnUnknownVersion() {
         var bytes = Tree(nodes: [node("x", .file)]).encoded()
-        for version: UInt8 in [0, 2, 9, 0xff] {
+        for version: UInt8 in [0, 3, 9, 0xff] {
             bytes[0] = version
             #expect(throws: MalformedData.self) { _ = try Tree.decode(bytes, what: "t") }
         }

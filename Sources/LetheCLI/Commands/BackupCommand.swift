@@ -10,7 +10,9 @@ enum BackupCommand {
         usage: "backup TENANT… | --all [--json]",
         details: """
             Each tenant gets a new snapshot. Files whose size, modification time, status-change time and
-            inode are unchanged since the tenant's previous snapshot are not read again. Tenants run two
+            inode are unchanged since the tenant's previous snapshot are not read again. A file whose size
+            or times move while it is read is read again; if they move again, the snapshot keeps the second
+            read with a warning naming the file, and the tenant's backup is partial. Tenants run two
             at a time; one tenant's failure does not stop the others. The exit code is 0 when every
             tenant succeeded and 1 when any failed or could not read some files (see the summary).
             JSON: {"tenants": [{"tenant", "status": "succeeded|partial|failed", "snapshot", "parent",

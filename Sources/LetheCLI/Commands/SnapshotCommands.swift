@@ -77,8 +77,10 @@ enum SnapshotCommands {
         summary: "restore a tenant's snapshot (or one path of it) into a directory",
         usage: "restore TENANT [SNAPSHOT|latest] --target DIR [--path SUBPATH] [--force] [--json]",
         details: """
-            Restores contents byte for byte, permissions, modification times, symbolic links and empty
-            directories (and ownership when run as root). Every blob is authenticated as it is read; a file
+            Restores contents byte for byte, permissions, modification times, symbolic links, hard links
+            (the names one file had in the snapshot are links of one file again) and empty directories,
+            and ownership when run as root. A whole snapshot also gives the target the source directory's
+            own permissions, owner and time. Every blob is authenticated as it is read; a file
             appears under its name only once complete. A target that already has entries is refused unless
             --force is given, which replaces same-named files. Offboarded tenants restore inside their
             restore window (the returning-client path). Every restore is recorded in the audit log and fires
