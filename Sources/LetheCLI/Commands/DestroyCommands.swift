@@ -174,7 +174,8 @@ enum DestroyCommands {
         let id = try invocation.positionals(1...1, "REQ")[0]
         let outcome = try DestructionExecutor(try invocation.installation()).execute(id)
         if invocation.json {
-            try invocation.console.json(outcome.report.report)
+            // The exact signed bytes, as `report show --json` prints them.
+            invocation.console.raw(outcome.report.json)
             return .success
         }
         let report = outcome.report.report

@@ -48,7 +48,7 @@ enum NightlyCommand {
             for note in summary.destructionRequestsOpened { c.print("destruction request opened for \(note.tenant): \(note.detail) (awaits approvals)") }
             for note in summary.destructionsExecuted { c.print("destroyed \(note.tenant): \(note.detail)") }
             let read = summary.verification.reduce(0) { $0 + $1.report.packsRead }
-            c.print("verification (night \(summary.verifyBucket)): \(summary.verification.count) tenants, \(read) packs read, \(summary.integrityViolations) integrity violations")
+            c.print("verification (night \(summary.verifyBucket.index) of \(summary.verifyBucket.of)): \(summary.verification.count) tenants, \(read) packs read, \(summary.integrityViolations) integrity violations")
             for result in summary.verification { for error in result.report.errors { c.print("  \(result.tenant): \(error)") } }
             for failure in summary.failures { c.print("FAILED: \(failure)") }
         }

@@ -117,7 +117,7 @@ enum TenantCommands {
         let details = TenantDetails(
             record: record, dekID: key?.dekID, dekCommitment: key?.commitment, snapshots: snapshots.count,
             latestSnapshot: snapshots.last?.id, packs: use.packs, storedBytes: use.bytes,
-            windowEnds: lifecycle.windowEnd(record).map(Timestamp.format),
+            windowEnd: lifecycle.windowEnd(record).map(Timestamp.format),
             retention: record.retention ?? installation.configuration.retention)
         if invocation.json {
             try invocation.console.json(details)
@@ -127,7 +127,7 @@ enum TenantCommands {
         c.print("tenant        \(record.id)")
         c.print("name          \(record.name)")
         c.print("state         \(record.state.rawValue)" + (record.offboardedAt.map { " since \($0)" } ?? ""))
-        if let end = details.windowEnds { c.print("window ends   \(end)") }
+        if let end = details.windowEnd { c.print("window ends   \(end)") }
         c.print("legal hold    " + (record.legalHold.map { "\($0.reason) (since \($0.since), by \($0.by))" } ?? "none"))
         c.print("retention     \(details.retention.summary)" + (record.retention == nil ? " (default)" : ""))
         c.print("data key      \(key?.dekID ?? "none") (commitment \(key?.commitment.prefix(16) ?? "-")…)")
@@ -150,7 +150,7 @@ enum TenantCommands {
         let latestSnapshot: String?
         let packs: Int
         let storedBytes: Int
-        let windowEnds: String?
+        let windowEnd: String?
         let retention: RetentionPolicy
     }
 }
