@@ -11,6 +11,10 @@ Scripts/install-dependencies.sh libssl-dev libsqlite3-dev libcurl4-openssl-dev p
 # to see, independently, what a destruction left in a versioned bucket.
 python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check boto3 \
     || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages boto3
+# jsonschema: the validator Lethe did not write that checks every verb's --json against
+# docs/schema/ (JSONSchemaTests fail, never skip, without it).
+python3 -c "import jsonschema, referencing" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check jsonschema \
+    || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages jsonschema
 
 swift build --build-tests
 
