@@ -26,7 +26,8 @@ Scripts/seaweedfs.sh start
 trap 'Scripts/seaweedfs.sh stop' EXIT
 eval "$(Scripts/seaweedfs.sh env)"
 
-swift test --skip-build "$@"
+# --quiet: a line for each failing test and the summary, not one for each of the ~1,500 that pass.
+swift test --skip-build --quiet "$@"
 
 # Every decoder under libFuzzer and AddressSanitizer for a few seconds each, from its seeds
 # (Tests/Fuzz/corpus), in a build of its own (.build/fuzz); docs/fuzzing.md records the long

@@ -105,7 +105,8 @@ enum SnapshotCommands {
             try invocation.console.json(result)
         } else {
             invocation.console.print(
-                "Restored \(result.summary.files) files, \(result.summary.directories) directories, \(result.summary.symlinks) links "
+                "Restored \(Plural.count(result.summary.files, "file")), \(Plural.count(result.summary.directories, "directory", "directories")), "
+                    + "\(Plural.count(result.summary.symlinks, "link")) "
                     + "(\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot \(result.snapshot.prefix(8)) "
                     + "(\(result.snapshotTime)) to \(result.target) in \(Format.seconds(result.durationSeconds))")
         }

@@ -132,7 +132,7 @@ enum TenantCommands {
         c.print("retention     \(details.retention.summary)" + (record.retention == nil ? " (default)" : ""))
         c.print("data key      \(key?.dekID ?? "none") (commitment \(key?.commitment.prefix(16) ?? "-")…)")
         c.print("snapshots     \(snapshots.count)" + (snapshots.last.map { ", latest \($0.id.prefix(8)) at \($0.time)" } ?? ""))
-        c.print("stored        \(Format.bytes(use.bytes)) in \(use.packs) packs")
+        c.print("stored        \(Format.bytes(use.bytes)) in \(Plural.count(use.packs, "pack"))")
         c.print("sources")
         for source in record.sources { c.print("  \(source)") }
         c.print("history")

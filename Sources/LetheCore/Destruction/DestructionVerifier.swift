@@ -28,7 +28,7 @@ struct DestructionVerifier {
             check: "nothing left under the tenant's prefix", passed: left == 0 && remainder.isEmpty,
             detail: left == 0 && remainder.isEmpty
                 ? "\(store.location)/\(tenant.storePrefix)/ \(listing), and holds nothing else; no lock remains"
-                : "\(left) objects or versions remain" + (remainder.isEmpty ? "" : "; also left: " + remainder.prefix(5).joined(separator: ", ")))
+                : "\(Plural.count(left, "object or version", "objects or versions")) remain\(left == 1 ? "s" : "")" + (remainder.isEmpty ? "" : "; also left: " + remainder.prefix(5).joined(separator: ", ")))
     }
 
     private func keystoreHasNoEntry() throws -> VerificationCheck {

@@ -42,7 +42,7 @@ public struct Lifecycle: Sendable {
         record.state = .offboarded
         record.offboardedAt = installation.nowText
         record.restoreWindowDays = days
-        record.events.append(event("offboarded", "restore window \(days) days"))
+        record.events.append(event("offboarded", "restore window \(Plural.count(days, "day"))"))
         return try commit(record, operation: "tenant.offboard")
     }
 

@@ -131,7 +131,7 @@ public struct NightlyRun: Sendable {
             guard !pending.isEmpty else { break }
             guard Date() < giveUp else {
                 for (shard, holder) in held.sorted(by: { $0.key < $1.key }) {
-                    summary.failures.append("shard \(shard) (\(shards[shard].tenants.count) tenants) was not done: \(holder)")
+                    summary.failures.append("shard \(shard) (\(Plural.count(shards[shard].tenants.count, "tenant"))) was not done: \(holder)")
                 }
                 break
             }

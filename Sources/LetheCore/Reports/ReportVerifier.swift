@@ -116,7 +116,7 @@ public enum ReportVerifier {
         let checksPassed = report.verification.allSatisfy(\.passed) && !report.verification.isEmpty
         add("destruction checks", checksPassed, "\(report.verification.filter(\.passed).count) of \(report.verification.count) recorded checks passed")
         let inventory = (try? Inventory(objects: report.inventory.objects)).map { $0 == report.inventory } ?? false
-        add("inventory digest", inventory, "\(report.inventory.objectCount) objects, \(report.inventory.bytes) bytes, digest \(report.inventory.digest.prefix(16))…")
+        add("inventory digest", inventory, "\(Plural.count(report.inventory.objectCount, "object")), \(Plural.count(report.inventory.bytes, "byte")), digest \(report.inventory.digest.prefix(16))…")
         return result
     }
 
