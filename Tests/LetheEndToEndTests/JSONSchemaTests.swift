@@ -138,6 +138,17 @@ import Testing
         try r.run("report list")
         try r.run("report show", [report])
         try r.run("report verify", [report])
+        // The signed report is printed as signed, not a byte added: openssl verifies both outputs
+        // with the signature `report export` hands the auditor.
+        let evidence = "\(home.root)/evidence"
+        #expect(home.lethe("report", "export", report, "--output", evidence).status == 0)
+        for output in ["report-show.1.json", "destroy-execute.1.json"] {
+            let check = E2EHome.run("/usr/bin/openssl", [
+                "pkeyutl", "-verify", "-pubin", "-inkey", "\(home.keys)/signing-key.pub.pem", "-rawin",
+                "-in", "\(r.directory)/\(output)", "-sigfile", "\(evidence)/\(report).sig",
+            ])
+            #expect(check.status == 0 && check.stdout.contains("Signature Verified Successfully"), "\(output): \(check.output)")
+        }
         try r.run("audit log")
         try r.run("audit verify")
         try r.run("audit prove", [report])
