@@ -75,7 +75,9 @@ struct DestructionVerifier {
         return VerificationCheck(
             check: check, passed: opened.isEmpty && originalGone,
             detail: opened.isEmpty
-                ? "the sample of \(original) (\(sample.count) bytes) failed authentication under all \(holders.count) keys the service holds; "
+                ? "the sample of \(original) (\(sample.count) bytes) "
+                    + (holders.isEmpty ? "has no key left to open it (the service holds no tenant key); "
+                        : "failed authentication under \(holders.count == 1 ? "the one key" : "all \(holders.count) keys") the service holds; ")
                     + (originalGone ? "the original object is gone" : "but the original object still exists")
                 : "the sample opens with the key of \(opened.joined(separator: ", "))")
     }
