@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(
             name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI", "LetheCore", "LetheStore"]),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto"]),
         .testTarget(
             name: "LetheFuzzTests",

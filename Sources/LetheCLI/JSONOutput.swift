@@ -34,7 +34,10 @@ indirect enum JSONValue: Encodable {
             var container = encoder.singleValueContainer()
             try container.encodeNil()
         case .scalar(let value):
-            try value.encode(to: encoder)
+            // Through a container, not value.encode(to:): JSONEncoder gives Data, URL and Date
+            // their own forms only in its containers.
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
         case .array(let values):
             var container = encoder.unkeyedContainer()
             for value in values { try container.encode(value) }
