@@ -13,8 +13,8 @@ python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m 
     || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages boto3
 # jsonschema: the validator Lethe did not write that checks every verb's --json against
 # docs/schema/ (JSONSchemaTests fail, never skip, without it).
-python3 -c "import jsonschema, referencing" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check jsonschema \
-    || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages jsonschema
+python3 -c "import jsonschema, referencing" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4.18' \
+    || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'jsonschema>=4.18'
 
 swift build --build-tests
 
