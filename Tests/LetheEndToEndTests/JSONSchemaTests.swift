@@ -166,6 +166,15 @@ import Testing
         try r.run("tenant offboard", ["globex", "--window-days", "30"], at: Self.day4)
         try r.run("tenant reactivate", ["globex"], at: Self.day4)
         try r.run("index rebuild")
+        // A damaged request is listed with its problem (and request and state null); exit 3.
+        let state = "\(home.store)/destruction/\(second)/state.json"
+        var bytes = try #require(FileManager.default.contents(atPath: state))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: state))
+        try r.run("destroy list", at: Self.day4, status: 3)
+        let saved = try #require(FileManager.default.contents(atPath: "\(r.directory)/destroy-list.\(r.counts["destroy list"] ?? 0).json"))
+        let rows = try #require(try JSONSerialization.jsonObject(with: saved) as? [[String: Any]])
+        #expect(rows.contains { $0["id"] as? String == second && $0["problem"] is String && $0["request"] is NSNull }, "\(rows)")
 
         let exercised = Set(r.counts.keys)
         for verb in verbs {
