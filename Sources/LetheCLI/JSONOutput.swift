@@ -5,7 +5,7 @@ import Foundation
 /// always there and a consumer never has to tell "absent" from "not known to this version".
 ///
 /// Synthesized `Encodable` conformances write an optional property with `encodeIfPresent`,
-/// which skips nil. The value is therefore first encoded into a `JSONValue` tree by a small
+/// which skips nil. The value is therefore first encoded into a `JSONNode` tree by a small
 /// encoder whose keyed containers turn `encodeIfPresent(nil)` into `null`, and the tree is then
 /// written by `JSONEncoder`, so numbers, strings and escaping are exactly JSONEncoder's.
 enum JSONOutput {
@@ -20,30 +20,38 @@ enum JSONOutput {
     }
 }
 
-/// A JSON document as a tree. Scalars keep their Swift value, so `JSONEncoder` formats them as
-/// it would have without the detour.
-indirect enum JSONValue: Encodable {
-    case null
-    case scalar(any Encodable)
-    case array([JSONValue])
-    case object([String: JSONValue])
+/// One value of a JSON document being built. Containers fill their node in place, so a listing
+/// of a million entries is built in linear time; `JSONEncoder` then writes the finished tree,
+/// scalars as their Swift values, so it formats them as it would have without the detour.
+final class JSONNode: Encodable {
+    private enum Kind { case null, scalar, array, object }
+    private var kind = Kind.object
+    private var scalar: (any Encodable)?
+    fileprivate var elements: [JSONNode] = []
+    fileprivate var members: [String: JSONNode] = [:]
+
+    func setNull() { (kind, scalar) = (.null, nil) }
+    func setScalar(_ value: any Encodable) { (kind, scalar) = (.scalar, value) }
+    func makeArray() { if kind != .array { (kind, elements) = (.array, []) } }
+    /// An object keeps what it holds when asked for again (a subclass encoding after its superclass).
+    func makeObject() { if kind != .object { (kind, members) = (.object, [:]) } }
 
     func encode(to encoder: any Encoder) throws {
-        switch self {
+        switch kind {
         case .null:
             var container = encoder.singleValueContainer()
             try container.encodeNil()
-        case .scalar(let value):
+        case .scalar:
             // Through a container, not value.encode(to:): JSONEncoder gives Data, URL and Date
             // their own forms only in its containers.
             var container = encoder.singleValueContainer()
-            try container.encode(value)
-        case .array(let values):
+            try container.encode(scalar!)
+        case .array:
             var container = encoder.unkeyedContainer()
-            for value in values { try container.encode(value) }
-        case .object(let members):
+            for element in elements { try container.encode(element) }
+        case .object:
             var container = encoder.container(keyedBy: JSONKey.self)
-            for (key, value) in members { try container.encode(value, forKey: JSONKey(key)) }
+            for (key, member) in members { try container.encode(member, forKey: JSONKey(key)) }
         }
     }
 }
@@ -56,77 +64,80 @@ struct JSONKey: CodingKey {
     init?(intValue: Int) { stringValue = String(intValue) }
 }
 
-/// Encodes any `Encodable` into a `JSONValue`, writing nil optionals as `null`. Each encoder
-/// hands what it was given to `commit`, which puts it where its parent holds it.
+/// Encodes any `Encodable` into a `JSONNode`, writing nil optionals as `null`.
 final class NullEmittingEncoder: Encoder {
     let codingPath: [any CodingKey]
     let userInfo: [CodingUserInfoKey: Any] = [:]
-    private let commit: (JSONValue) -> Void
-    /// Kept so that a second `container(keyedBy:)` (a subclass encoding after its superclass)
-    /// adds to the same object.
-    private var object: ObjectBox?
+    private let node: JSONNode
 
-    private init(codingPath: [any CodingKey], commit: @escaping (JSONValue) -> Void) {
+    private init(node: JSONNode, codingPath: [any CodingKey]) {
+        self.node = node
         self.codingPath = codingPath
-        self.commit = commit
     }
 
-    static func tree<T: Encodable>(_ value: T, codingPath: [any CodingKey] = []) throws -> JSONValue {
+    static func tree<T: Encodable>(_ value: T) throws -> JSONNode {
+        let node = JSONNode()
+        try fill(node, with: value, codingPath: [])
+        return node
+    }
+
+    fileprivate static func fill<T: Encodable>(_ node: JSONNode, with value: T, codingPath: [any CodingKey]) throws {
         // Types JSONEncoder writes in a form of its own (Data as base64, URL as a string) are
         // left to it.
-        if value is Data || value is URL || value is Decimal || value is Date { return .scalar(value) }
-        var result = JSONValue.object([:])
-        try value.encode(to: NullEmittingEncoder(codingPath: codingPath) { result = $0 })
-        return result
+        if value is Data || value is URL || value is Decimal || value is Date {
+            node.setScalar(value)
+        } else {
+            try value.encode(to: NullEmittingEncoder(node: node, codingPath: codingPath))
+        }
+    }
+
+    fileprivate static func child<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONNode {
+        let node = JSONNode()
+        try fill(node, with: value, codingPath: codingPath)
+        return node
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        let object = self.object ?? ObjectBox()
-        self.object = object
-        commit(.object(object.members))
-        return KeyedEncodingContainer(Keyed<Key>(object: object, codingPath: codingPath, commit: commit))
+        node.makeObject()
+        return KeyedEncodingContainer(Keyed<Key>(node: node, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        commit(.array([]))
-        return Unkeyed(codingPath: codingPath, commit: commit)
+        node.makeArray()
+        return Unkeyed(node: node, codingPath: codingPath)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        Single(codingPath: codingPath, commit: commit)
-    }
-
-    private final class ObjectBox {
-        var members: [String: JSONValue] = [:]
+        Single(node: node, codingPath: codingPath)
     }
 
     private struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
-        let object: ObjectBox
+        let node: JSONNode
         let codingPath: [any CodingKey]
-        let commit: (JSONValue) -> Void
 
-        fileprivate func set(_ value: JSONValue, _ key: Key) {
-            object.members[key.stringValue] = value
-            commit(.object(object.members))
+        private func set(_ key: Key, _ fill: (JSONNode) -> Void) {
+            let member = JSONNode()
+            fill(member)
+            node.members[key.stringValue] = member
         }
 
-        mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
-        mutating func encode(_ value: Bool, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: String, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Double, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Float, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Int, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Int8, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Int16, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Int32, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: Int64, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: UInt, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: UInt8, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: UInt16, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: UInt32, forKey key: Key) throws { set(.scalar(value), key) }
-        mutating func encode(_ value: UInt64, forKey key: Key) throws { set(.scalar(value), key) }
+        mutating func encodeNil(forKey key: Key) throws { set(key) { $0.setNull() } }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: String, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Double, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Float, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Int, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Int8, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Int16, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Int32, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: Int64, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt8, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt16, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt32, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key) { $0.setScalar(value) } }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            set(try NullEmittingEncoder.tree(value, codingPath: codingPath + [key]), key)
+            node.members[key.stringValue] = try NullEmittingEncoder.child(value, codingPath: codingPath + [key])
         }
 
         // The point of this encoder: an absent optional is written as null, not left out.
@@ -150,15 +161,16 @@ final class NullEmittingEncoder: Encoder {
         mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try present(value, key) }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-            set(.object([:]), key)
-            let parent = self
-            return KeyedEncodingContainer(Keyed<NestedKey>(object: ObjectBox(), codingPath: codingPath + [key]) { parent.set($0, key) })
+            let member = JSONNode()
+            node.members[key.stringValue] = member
+            return KeyedEncodingContainer(Keyed<NestedKey>(node: member, codingPath: codingPath + [key]))
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            set(.array([]), key)
-            let parent = self
-            return Unkeyed(codingPath: codingPath + [key]) { parent.set($0, key) }
+            let member = JSONNode()
+            member.makeArray()
+            node.members[key.stringValue] = member
+            return Unkeyed(node: member, codingPath: codingPath + [key])
         }
 
         mutating func superEncoder() -> any Encoder {
@@ -166,105 +178,89 @@ final class NullEmittingEncoder: Encoder {
         }
 
         mutating func superEncoder(forKey key: Key) -> any Encoder {
-            set(.null, key)
-            let parent = self
-            return NullEmittingEncoder(codingPath: codingPath + [key]) { parent.set($0, key) }
+            let member = JSONNode()
+            node.members[key.stringValue] = member
+            return NullEmittingEncoder(node: member, codingPath: codingPath + [key])
         }
     }
 
     private struct Unkeyed: UnkeyedEncodingContainer {
+        let node: JSONNode
         let codingPath: [any CodingKey]
-        private let box = ArrayBox()
-        let commit: (JSONValue) -> Void
 
-        init(codingPath: [any CodingKey], commit: @escaping (JSONValue) -> Void) {
-            self.codingPath = codingPath
-            self.commit = commit
+        var count: Int { node.elements.count }
+
+        private var indexKey: JSONKey { JSONKey("\(node.elements.count)") }
+
+        private func append(_ fill: (JSONNode) -> Void) {
+            let element = JSONNode()
+            fill(element)
+            node.elements.append(element)
         }
 
-        var count: Int { box.values.count }
-
-        private func append(_ value: JSONValue) {
-            box.values.append(value)
-            commit(.array(box.values))
-        }
-
-        private func replace(at index: Int, _ value: JSONValue) {
-            box.values[index] = value
-            commit(.array(box.values))
-        }
-
-        private var indexKey: JSONKey { JSONKey("\(box.values.count)") }
-
-        mutating func encodeNil() throws { append(.null) }
-        mutating func encode(_ value: Bool) throws { append(.scalar(value)) }
-        mutating func encode(_ value: String) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Double) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Float) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Int) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Int8) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Int16) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Int32) throws { append(.scalar(value)) }
-        mutating func encode(_ value: Int64) throws { append(.scalar(value)) }
-        mutating func encode(_ value: UInt) throws { append(.scalar(value)) }
-        mutating func encode(_ value: UInt8) throws { append(.scalar(value)) }
-        mutating func encode(_ value: UInt16) throws { append(.scalar(value)) }
-        mutating func encode(_ value: UInt32) throws { append(.scalar(value)) }
-        mutating func encode(_ value: UInt64) throws { append(.scalar(value)) }
+        mutating func encodeNil() throws { append { $0.setNull() } }
+        mutating func encode(_ value: Bool) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: String) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Double) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Float) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Int) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Int8) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Int16) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Int32) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: Int64) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt8) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt16) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt32) throws { append { $0.setScalar(value) } }
+        mutating func encode(_ value: UInt64) throws { append { $0.setScalar(value) } }
         mutating func encode<T: Encodable>(_ value: T) throws {
-            append(try NullEmittingEncoder.tree(value, codingPath: codingPath + [indexKey]))
+            node.elements.append(try NullEmittingEncoder.child(value, codingPath: codingPath + [indexKey]))
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-            let index = box.values.count
+            let element = JSONNode()
             let path = codingPath + [indexKey]
-            append(.object([:]))
-            let parent = self
-            return KeyedEncodingContainer(Keyed<NestedKey>(object: ObjectBox(), codingPath: path) { parent.replace(at: index, $0) })
+            node.elements.append(element)
+            return KeyedEncodingContainer(Keyed<NestedKey>(node: element, codingPath: path))
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-            let index = box.values.count
+            let element = JSONNode()
+            element.makeArray()
             let path = codingPath + [indexKey]
-            append(.array([]))
-            let parent = self
-            return Unkeyed(codingPath: path) { parent.replace(at: index, $0) }
+            node.elements.append(element)
+            return Unkeyed(node: element, codingPath: path)
         }
 
         mutating func superEncoder() -> any Encoder {
-            let index = box.values.count
+            let element = JSONNode()
             let path = codingPath + [indexKey]
-            append(.null)
-            let parent = self
-            return NullEmittingEncoder(codingPath: path) { parent.replace(at: index, $0) }
+            node.elements.append(element)
+            return NullEmittingEncoder(node: element, codingPath: path)
         }
     }
 
-    private final class ArrayBox {
-        var values: [JSONValue] = []
-    }
-
     private struct Single: SingleValueEncodingContainer {
+        let node: JSONNode
         let codingPath: [any CodingKey]
-        let commit: (JSONValue) -> Void
 
-        mutating func encodeNil() throws { commit(.null) }
-        mutating func encode(_ value: Bool) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: String) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Double) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Float) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Int) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Int8) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Int16) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Int32) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: Int64) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: UInt) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: UInt8) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: UInt16) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: UInt32) throws { commit(.scalar(value)) }
-        mutating func encode(_ value: UInt64) throws { commit(.scalar(value)) }
+        mutating func encodeNil() throws { node.setNull() }
+        mutating func encode(_ value: Bool) throws { node.setScalar(value) }
+        mutating func encode(_ value: String) throws { node.setScalar(value) }
+        mutating func encode(_ value: Double) throws { node.setScalar(value) }
+        mutating func encode(_ value: Float) throws { node.setScalar(value) }
+        mutating func encode(_ value: Int) throws { node.setScalar(value) }
+        mutating func encode(_ value: Int8) throws { node.setScalar(value) }
+        mutating func encode(_ value: Int16) throws { node.setScalar(value) }
+        mutating func encode(_ value: Int32) throws { node.setScalar(value) }
+        mutating func encode(_ value: Int64) throws { node.setScalar(value) }
+        mutating func encode(_ value: UInt) throws { node.setScalar(value) }
+        mutating func encode(_ value: UInt8) throws { node.setScalar(value) }
+        mutating func encode(_ value: UInt16) throws { node.setScalar(value) }
+        mutating func encode(_ value: UInt32) throws { node.setScalar(value) }
+        mutating func encode(_ value: UInt64) throws { node.setScalar(value) }
         mutating func encode<T: Encodable>(_ value: T) throws {
-            commit(try NullEmittingEncoder.tree(value, codingPath: codingPath))
+            try NullEmittingEncoder.fill(node, with: value, codingPath: codingPath)
         }
     }
 }
