@@ -194,8 +194,7 @@ enum AuthorizerCommands {
         return .success
     }
 
-    /// A registry version, for --json.
-    /// The registry in force, or all null before the first version takes effect.
+    /// A registry version, for --json: the one in force, or all null before version 1 takes effect.
     struct Registry: Encodable {
         let document: RegistryDocument?
         let sha256: String?
