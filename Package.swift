@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(
             name: "LetheCoreTests", dependencies: ["LetheCore", "LetheRepository", "LetheKeys", "LetheCrypto", "LetheStore"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI"]),
+        .testTarget(name: "LetheCLITests", dependencies: ["LetheCLI", "LetheCore", "LetheStore"]),
         .testTarget(name: "LetheEndToEndTests", dependencies: ["LetheCrypto", "LetheStore", "LetheRepository", "LetheCore"]),
         .testTarget(
             name: "LetheFuzzTests",

@@ -48,7 +48,8 @@ struct ParsedArguments {
             }
             if name == "-h" { name = "--help" }
             guard let spec = known[name] else {
-                throw UsageError(message: "unknown option \(name)", command: command.fullName)
+                let hint = LetheCLI.Suggestion.nearest([name], among: known.keys.sorted()).map { "; did you mean \($0)?" } ?? ""
+                throw UsageError(message: "unknown option \(name)\(hint)", command: command.fullName)
             }
             if spec.value != nil {
                 let value: String

@@ -4,13 +4,6 @@ import LetheCrypto
 import LetheRepository
 import LetheStore
 
-/// Counts that read right in the singular: "1 tenant", "3 tenants".
-enum Plural {
-    static func count(_ n: Int, _ noun: String, _ plural: String? = nil) -> String {
-        "\(n) \(n == 1 ? noun : plural ?? noun + "s")"
-    }
-}
-
 /// How the CLI writes numbers for people.
 enum Format {
     static func bytes(_ count: Int) -> String {

@@ -75,10 +75,12 @@ public enum LetheCLI {
             let verbs = Set(commands.map { $0.words.joined(separator: " ") } + commands.map { $0.words[0] })
             let given = nonOptions.prefix(2).joined(separator: " ")
             if !commands.contains(where: { $0.words.first == first }) || (nonOptions.count > 1 && !verbs.contains(given)) {
-                let wrong = commands.contains(where: { $0.words.first == first }) ? given : first
-                let nearest = verbs.min { Suggestion.distance(wrong, $0) < Suggestion.distance(wrong, $1) }
-                let hint = nearest.map { Suggestion.distance(wrong, $0) <= max(2, wrong.count / 3) ? " (did you mean `lethe \($0)`?)" : "" } ?? ""
-                console.error("lethe: unknown command \"\(wrong)\"\(hint.isEmpty ? " (see `lethe --help`)" : hint)")
+                let group = commands.filter { $0.words.first == first }.map { $0.words.joined(separator: " ") }
+                let wrong = group.isEmpty ? first : given
+                // A known group with a misspelt verb (`tenant shwo`) is meant as one of the group's verbs.
+                let hint = Suggestion.nearest(Array(nonOptions.prefix(2)), among: group.isEmpty ? verbs : Set(group))
+                    .map { " (did you mean `lethe \($0)`?)" }
+                console.error("lethe: unknown command \"\(wrong)\"\(hint ?? " (see `lethe --help`)")")
                 return ExitCode.usage.rawValue
             }
         }
@@ -100,8 +102,26 @@ public enum LetheCLI {
         return asksHelp ? ExitCode.success.rawValue : ExitCode.usage.rawValue
     }
 
-    /// Levenshtein distance, to suggest the verb a typo was meant to be.
+    /// Levenshtein distance, to suggest the verb (or option) a typo was meant to be.
     enum Suggestion {
+        /// The candidate nearest to the first words given, compared word count for word count
+        /// (`tenat list` is nearest `tenant list`, `bakup` nearest `backup`), if it is near
+        /// enough to be what was meant; on a tie, the longer verb, which says more.
+        static func nearest(_ words: [String], among candidates: some Sequence<String>) -> String? {
+            var best: (candidate: String, distance: Int)?
+            for candidate in candidates {
+                let count = candidate.split(separator: " ").count
+                guard count <= words.count || count == 1 else { continue }
+                let given = words.prefix(count).joined(separator: " ")
+                let d = distance(given, candidate)
+                guard d <= max(2, given.count / 3) else { continue }
+                if best == nil || d < best!.distance || (d == best!.distance && candidate.count > best!.candidate.count) {
+                    best = (candidate, d)
+                }
+            }
+            return best?.candidate
+        }
+
         static func distance(_ a: String, _ b: String) -> Int {
             let a = Array(a), b = Array(b)
             var previous = Array(0...b.count)

@@ -153,7 +153,7 @@ func summaryOf(_ run: E2ERun) throws -> [String: Any] {
         let tenants = try #require(object["tenants"] as? [[String: Any]])
         let bad = try #require(tenants.first { $0["tenant"] as? String == "bad" })
         let good = try #require(tenants.first { $0["tenant"] as? String == "good" })
-        #expect(bad["status"] as? String == "failed" && bad["snapshot"] == nil)
+        #expect(bad["status"] as? String == "failed" && bad["snapshot"] is NSNull)
         #expect(good["status"] as? String == "succeeded" && good["snapshot"] as? String != nil)
         #expect(home.objects("tenants/bad/snapshots").isEmpty)
         #expect(home.objects("locks/bad").isEmpty, "a failed backup releases its lock")

@@ -42,7 +42,12 @@ import Testing
             }
         }
         let all = results.values
-        print(TamperTable.render(all, seconds: Date().timeIntervalSince(started), setup: setup, workers: workers))
+        // The table is the evidence when a case goes wrong, or when asked for (LETHE_TAMPER_TABLE=1);
+        // a passing run stays quiet.
+        let wrong = all.contains { !$0.violations.isEmpty || $0.outcome == .neither || ($0.outcome == .refused && !$0.named) }
+        if wrong || ProcessInfo.processInfo.environment["LETHE_TAMPER_TABLE"] != nil {
+            print(TamperTable.render(all, seconds: Date().timeIntervalSince(started), setup: setup, workers: workers))
+        }
         for result in all {
             let label = "\(result.testCase.adversary.rawValue): \(result.testCase.object) — \(result.testCase.mutation)"
             if !result.violations.isEmpty {

@@ -118,7 +118,8 @@ enum AuditCommands {
             try invocation.console.json(result)
         } else {
             invocation.console.print(
-                "\(result.entries) entries, \(result.checkpoints) checkpoints, \(result.externalCheckpoints) report checkpoints: "
+                "\(Plural.count(result.entries, "entry", "entries")), \(Plural.count(result.checkpoints, "checkpoint")), "
+                    + "\(Plural.count(result.externalCheckpoints, "report checkpoint")): "
                     + (result.isClean ? "intact" : "NOT INTACT"))
             for problem in result.problems { invocation.console.print("  \(problem)") }
             for note in result.notes { invocation.console.print("  note: \(note)") }
@@ -144,7 +145,7 @@ enum AuditCommands {
         }
         let publicKey = try installation.signingKey().publicKey
         let history = try AuditTrail(installation).history()
-        guard index >= 0, index < history.size else { throw invocation.usageError("the audit log has \(history.size) entries; there is no entry \(index)") }
+        guard index >= 0, index < history.size else { throw invocation.usageError("the audit log has \(Plural.count(history.size, "entry", "entries")); there is no entry \(index)") }
         let proof = try history.prove(index: index)
         let entry = history.bytes[index]
         let valid = try AuditLog.verify(proof, entry: entry, publicKey: publicKey)

@@ -172,7 +172,7 @@ enum AuthorizerCommands {
         }
         guard let current = chain.current, let sha256 = chain.digests.last else {
             if invocation.json {
-                try invocation.console.json(["version": 0])
+                try invocation.console.json(Registry(document: nil, sha256: nil, genesis: nil))
             } else {
                 invocation.console.print("No authorizers (`lethe authorizer add`, then each signs with `lethe authorizer sign`).")
             }
@@ -194,10 +194,10 @@ enum AuthorizerCommands {
         return .success
     }
 
-    /// A registry version, for --json.
+    /// A registry version, for --json: the one in force, or all null before version 1 takes effect.
     struct Registry: Encodable {
-        let document: RegistryDocument
-        let sha256: String
+        let document: RegistryDocument?
+        let sha256: String?
         let genesis: String?
     }
 

@@ -32,7 +32,7 @@ enum DestroyCommands {
         } else {
             let c = invocation.console
             c.print("Destruction request \(entry.id) for \(tenant) (\(reason.rawValue))")
-            c.print("  inventory  \(entry.request.inventory.objectCount) objects, \(Format.bytes(entry.request.inventory.bytes)), digest \(entry.request.inventory.digest)")
+            c.print("  inventory  \(Plural.count(entry.request.inventory.objectCount, "object")), \(Format.bytes(entry.request.inventory.bytes)), digest \(entry.request.inventory.digest)")
             c.print("  needs      \(entry.request.policy.summary); then a grace period of \(entry.request.gracePeriodHours) h")
             c.print("Authorizers sign its exact bytes:")
             c.print("  lethe destroy show \(entry.id) --raw > \(entry.id).json")
@@ -69,7 +69,7 @@ enum DestroyCommands {
         c.print("requested    \(r.requested) by \(r.requester)")
         c.print("policy       \(r.policy.summary); grace \(r.gracePeriodHours) h; judged by authorizer registry version \(r.registry.version)")
         c.print("key          \(r.dekID) (commitment \(r.dekCommitment.prefix(16))…)")
-        c.print("inventory    \(r.inventory.objectCount) objects, \(Format.bytes(r.inventory.bytes)), digest \(r.inventory.digest)")
+        c.print("inventory    \(Plural.count(r.inventory.objectCount, "object")), \(Format.bytes(r.inventory.bytes)), digest \(r.inventory.digest)")
         c.print("request hash SHA-256 \(Hex.encode(try SHA256.hash(entry.bytes)))")
         for approval in entry.state.approvals {
             c.print("approved     \(approval.time) by \(approval.authorizer) (\(approval.role.rawValue), \(approval.keyFingerprint))")
@@ -174,13 +174,14 @@ enum DestroyCommands {
         let id = try invocation.positionals(1...1, "REQ")[0]
         let outcome = try DestructionExecutor(try invocation.installation()).execute(id)
         if invocation.json {
-            try invocation.console.json(outcome.report.report)
+            // The exact signed bytes, as `report show --json` prints them.
+            invocation.console.raw(outcome.report.json)
             return .success
         }
         let report = outcome.report.report
         let c = invocation.console
         c.print(outcome.performed ? "Destroyed tenant \(report.tenant.id) (\(report.tenant.name))." : "Already destroyed; nothing changed.")
-        c.print("  inventory  \(report.inventory.objectCount) objects, \(Format.bytes(report.inventory.bytes))")
+        c.print("  inventory  \(Plural.count(report.inventory.objectCount, "object")), \(Format.bytes(report.inventory.bytes))")
         c.print("  key        \(report.keyEvidence.dekID) revoked; KEK epoch \(report.keyEvidence.kekEpochBefore) → \(report.keyEvidence.kekEpochAfter)")
         for check in report.verification { c.print("  \(check.passed ? "passed" : "FAILED")  \(check.check)") }
         c.print("Report \(report.reportID) (audit entry \(report.auditLog.leafIndex)): `lethe report show \(report.reportID)`")

@@ -26,7 +26,7 @@ enum ExportCommand {
             try invocation.console.json(result)
         } else {
             invocation.console.print(
-                "Exported \(result.summary.files) files (\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot "
+                "Exported \(Plural.count(result.summary.files, "file")) (\(Format.bytes(result.summary.bytes))) of \(tenant) snapshot "
                     + "\(result.snapshot.prefix(8)) to \(result.output) (\(Format.bytes(result.summary.archiveBytes)))")
             if let erasure = result.summary.erasure { invocation.console.print(Format.erasure(erasure)) }
         }

@@ -18,7 +18,8 @@ enum IndexCommand {
         if invocation.json {
             try invocation.console.json(result)
         } else {
-            invocation.console.print("Catalog rebuilt: \(result.tenants) tenants, \(result.snapshots) snapshots, \(result.tombstones) destroyed tenants")
+            invocation.console.print("Catalog rebuilt: \(Plural.count(result.tenants, "tenant")), \(Plural.count(result.snapshots, "snapshot")), "
+                + Plural.count(result.tombstones, "destroyed tenant"))
             for problem in result.problems { invocation.console.print("  problem: \(problem)") }
         }
         return result.problems.isEmpty ? .success : .failure

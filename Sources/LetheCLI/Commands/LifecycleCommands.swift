@@ -112,7 +112,7 @@ enum LifecycleCommands {
         }
         var rows = [["TENANT", "NAME", "OFFBOARDED", "WINDOW ENDED", "DAYS OVERDUE", "REQUEST"]]
         for tenant in due {
-            rows.append([tenant.tenant, tenant.name, tenant.offboardedAt, tenant.windowEnded, String(tenant.daysOverdue), tenant.destructionRequest ?? "-"])
+            rows.append([tenant.tenant, tenant.name, tenant.offboardedAt, tenant.windowEnd, String(tenant.daysOverdue), tenant.destructionRequest ?? "-"])
         }
         Format.table(rows).forEach(invocation.console.print)
         return .success

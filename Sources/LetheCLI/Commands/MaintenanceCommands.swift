@@ -35,7 +35,7 @@ enum MaintenanceCommands {
             return .success
         }
         for result in results {
-            invocation.console.print("\(result.tenant): \(dryRun ? "would remove" : "removed") \(result.removed) of \(result.decisions.count) snapshots (\(result.policy))")
+            invocation.console.print("\(result.tenant): \(dryRun ? "would remove" : "removed") \(result.removed) of \(Plural.count(result.decisions.count, "snapshot")) (\(result.policy))")
             for decision in result.decisions {
                 invocation.console.print("  \(decision.keep ? "keep  " : "remove") \(decision.snapshot.prefix(8))  \(decision.time)  \(decision.reasons.joined(separator: ", "))")
             }
@@ -71,7 +71,7 @@ enum MaintenanceCommands {
         for entry in results {
             let r = entry.result
             invocation.console.print(
-                "\(entry.tenant): \(r.packs) packs, \(r.packsUnused) unused, \(r.packsRepacked) to repack (\(r.blobsRepacked) blobs), "
+                "\(entry.tenant): \(Plural.count(r.packs, "pack")), \(r.packsUnused) unused, \(r.packsRepacked) to repack (\(Plural.count(r.blobsRepacked, "blob"))), "
                     + "\(r.packsUnindexed) unindexed; \(dryRun ? "would free" : "freed") \(Format.bytes(r.bytesFreed))")
         }
         return .success

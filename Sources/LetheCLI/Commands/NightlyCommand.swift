@@ -39,7 +39,11 @@ enum NightlyCommand {
         } else {
             let c = invocation.console
             c.print("Nightly run \(summary.started) → \(summary.finished) (\(Format.seconds(summary.durationSeconds)))")
-            c.print("backups: \(Plural.count(summary.backups.count, "tenant")) backed up, \(summary.skipped.count) skipped")
+            // One count per outcome, so that a failed backup is never counted as backed up.
+            let partial = summary.backups.filter { $0.status == .partial }.count
+            let failed = summary.backups.filter { $0.status == .failed }.count
+            c.print("backups: \(Plural.count(summary.backups.count - partial - failed, "tenant")) backed up"
+                + (partial > 0 ? ", \(partial) partial" : "") + (failed > 0 ? ", \(failed) failed" : "") + ", \(summary.skipped.count) skipped")
             if !summary.backups.isEmpty { BackupCommand.print(summary.backups, console: c) }
             for note in summary.skipped { c.print("  \(note.tenant)  skipped: \(note.detail)") }
             for note in summary.forgotten { c.print("retention \(note.tenant): \(note.detail)") }
@@ -48,7 +52,8 @@ enum NightlyCommand {
             for note in summary.destructionRequestsOpened { c.print("destruction request opened for \(note.tenant): \(note.detail) (awaits approvals)") }
             for note in summary.destructionsExecuted { c.print("destroyed \(note.tenant): \(note.detail)") }
             let read = summary.verification.reduce(0) { $0 + $1.report.packsRead }
-            c.print("verification (night \(summary.verifyBucket)): \(summary.verification.count) tenants, \(read) packs read, \(summary.integrityViolations) integrity violations")
+            c.print("verification (night \(summary.verifyBucket.index) of \(summary.verifyBucket.of)): \(Plural.count(summary.verification.count, "tenant")), \(Plural.count(read, "pack")) read, "
+                + Plural.count(summary.integrityViolations, "integrity violation"))
             for result in summary.verification { for error in result.report.errors { c.print("  \(result.tenant): \(error)") } }
             for failure in summary.failures { c.print("FAILED: \(failure)") }
         }

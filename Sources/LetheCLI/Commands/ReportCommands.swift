@@ -56,14 +56,14 @@ enum ReportCommands {
         for a in r.approvals { c.print("approval      \(a.authorizer) (\(a.role.rawValue), \(a.keyFingerprint)) at \(a.time)") }
         c.print("key           \(r.keyEvidence.dekID), commitment \(r.keyEvidence.dekCommitment)")
         c.print("KEK epochs    \(r.keyEvidence.kekEpochBefore) → \(r.keyEvidence.kekEpochAfter)")
-        c.print("inventory     \(r.inventory.objectCount) objects, \(r.inventory.bytes) bytes, digest \(r.inventory.digest)")
+        c.print("inventory     \(Plural.count(r.inventory.objectCount, "object")), \(Plural.count(r.inventory.bytes, "byte")), digest \(r.inventory.digest)")
         c.print("store         \(r.storage.location) (versioning \(r.storage.versioning.rawValue)): "
-            + "\(r.storage.versionsDeleted) versions and \(r.storage.deleteMarkersDeleted) delete markers deleted")
+            + "\(Plural.count(r.storage.versionsDeleted, "version")) and \(Plural.count(r.storage.deleteMarkersDeleted, "delete marker")) deleted")
         for check in r.verification { c.print("check         \(check.passed ? "passed" : "FAILED")  \(check.check): \(check.detail)") }
         c.print("times         \(r.started) → \(r.finished)")
         c.print("software      \(r.software.name) \(r.software.version) on \(r.software.host)")
         c.print("signer        \(r.signer.keyFingerprint)")
-        c.print("audit log     entry \(r.auditLog.leafIndex) of \(r.auditLog.treeSize), inclusion proof of \(r.auditLog.inclusionProof.count) hashes")
+        c.print("audit log     entry \(r.auditLog.leafIndex) of \(r.auditLog.treeSize), inclusion proof of \(Plural.count(r.auditLog.inclusionProof.count, "hash", "hashes"))")
         c.print("outside reach \(r.outsideReach)")
         return .success
     }

@@ -119,7 +119,7 @@ enum TenantCommands {
         let details = TenantDetails(
             record: record, dekID: key?.dekID, dekCommitment: key?.commitment, snapshots: snapshots.count,
             latestSnapshot: snapshots.last?.id, packs: use.packs, storedBytes: use.bytes,
-            windowEnds: lifecycle.windowEnd(record).map(Timestamp.format),
+            windowEnd: lifecycle.windowEnd(record).map(Timestamp.format),
             retention: record.retention ?? installation.configuration.retention,
             storageLocation: TenantRegister(installation).storageLocation)
         if invocation.json {
@@ -130,12 +130,12 @@ enum TenantCommands {
         c.print("tenant        \(record.id)")
         c.print("name          \(record.name)")
         c.print("state         \(record.state.rawValue)" + (record.offboardedAt.map { " since \($0)" } ?? ""))
-        if let end = details.windowEnds { c.print("window ends   \(end)") }
+        if let end = details.windowEnd { c.print("window ends   \(end)") }
         c.print("legal hold    " + (record.legalHold.map { "\($0.reason) (since \($0.since), by \($0.by))" } ?? "none"))
         c.print("retention     \(details.retention.summary)" + (record.retention == nil ? " (default)" : ""))
         c.print("data key      \(key?.dekID ?? "none") (commitment \(key?.commitment.prefix(16) ?? "-")…)")
         c.print("snapshots     \(snapshots.count)" + (snapshots.last.map { ", latest \($0.id.prefix(8)) at \($0.time)" } ?? ""))
-        c.print("stored        \(Format.bytes(use.bytes)) in \(use.packs) packs")
+        c.print("stored        \(Format.bytes(use.bytes)) in \(Plural.count(use.packs, "pack"))")
         c.print("sources")
         for source in record.sources { c.print("  \(source)") }
         c.print("register")
@@ -155,7 +155,7 @@ enum TenantCommands {
         let latestSnapshot: String?
         let packs: Int
         let storedBytes: Int
-        let windowEnds: String?
+        let windowEnd: String?
         let retention: RetentionPolicy
         /// Where the data is, from the store's configuration (the register's storage location).
         let storageLocation: String

@@ -50,8 +50,8 @@ enum VerifyCommand {
                 let r = result.report
                 let status = !result.report.isClean ? "INTEGRITY VIOLATION" : result.error != nil ? "FAILED" : "ok"
                 invocation.console.print(
-                    "\(result.tenant)  \(status)  \(r.snapshots) snapshots, \(r.trees) trees, \(r.packs) packs"
-                        + (readData ? ", \(r.blobsRead) blobs read (\(Format.bytes(r.bytesRead)))" : ""))
+                    "\(result.tenant)  \(status)  \(Plural.count(r.snapshots, "snapshot")), \(Plural.count(r.trees, "tree")), \(Plural.count(r.packs, "pack"))"
+                        + (readData ? ", \(Plural.count(r.blobsRead, "blob")) read (\(Format.bytes(r.bytesRead)))" : ""))
                 if let error = result.error { invocation.console.print("    \(error)") }
                 for error in r.errors { invocation.console.print("    \(error)") }
                 for note in r.notes { invocation.console.print("    note: \(note)") }

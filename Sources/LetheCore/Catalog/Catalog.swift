@@ -226,14 +226,36 @@ public final class Catalog: @unchecked Sendable {
 
     // MARK: Trees (file listings)
 
-    public struct EntryRow: Equatable, Sendable, Codable {
+    public struct EntryRow: Equatable, Sendable, Encodable {
         public let name: String
         public let kind: String
         public let size: Int
         public let mode: Int
+        /// Seconds since 1970.
         public let mtime: Int
         public let subtree: String?
         public let target: String?
+
+        private enum Key: String, CodingKey { case name, kind, size, mode, mtime, subtree, target }
+
+        /// As every time in Lethe's JSON, `mtime` is ISO 8601; `mode` is the permission bits
+        /// in octal as `chmod` takes them ("0644"), not a decimal 420 nobody reads.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(size, forKey: .size)
+            try c.encode(EntryRow.octal(mode), forKey: .mode)
+            try c.encode(Timestamp.format(Date(timeIntervalSince1970: TimeInterval(mtime))), forKey: .mtime)
+            try c.encodeIfPresent(subtree, forKey: .subtree)
+            try c.encodeIfPresent(target, forKey: .target)
+        }
+
+        /// `0644`, `0755`, `04755`: at least four octal digits.
+        public static func octal(_ mode: Int) -> String {
+            let digits = String(mode & 0o7777, radix: 8)
+            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        }
     }
 
     /// The listing of a tree, or nil when the catalog does not have the tree.

@@ -295,14 +295,18 @@ extension DestructionState: Codable {
         try c.encode(sequence, forKey: .sequence)
         try c.encode(approvals, forKey: .approvals)
         try c.encode(status, forKey: .status)
+        // Every key is always there, null where this phase has no value (as in all of Lethe's JSON).
+        var approved: Approved?, cancellation: Cancellation?, execution: Execution?, report: String?
         switch phase {
         case .pending: break
-        case .approved(let approved): try c.encode(approved, forKey: .approved)
-        case .cancelled(let cancellation): try c.encode(cancellation, forKey: .cancelled)
-        case .executing(let execution): try c.encode(execution, forKey: .execution)
-        case .completed(let execution, let report):
-            try c.encode(execution, forKey: .execution)
-            try c.encode(report, forKey: .report)
+        case .approved(let value): approved = value
+        case .cancelled(let value): cancellation = value
+        case .executing(let value): execution = value
+        case .completed(let value, let id): (execution, report) = (value, id)
         }
+        try c.encode(approved, forKey: .approved)
+        try c.encode(cancellation, forKey: .cancelled)
+        try c.encode(execution, forKey: .execution)
+        try c.encode(report, forKey: .report)
     }
 }

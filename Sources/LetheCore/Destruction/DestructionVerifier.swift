@@ -28,7 +28,7 @@ struct DestructionVerifier {
             check: "nothing left under the tenant's prefix", passed: left == 0 && remainder.isEmpty,
             detail: left == 0 && remainder.isEmpty
                 ? "\(store.location)/\(tenant.storePrefix)/ \(listing), and holds nothing else; no lock remains"
-                : "\(left) objects or versions remain" + (remainder.isEmpty ? "" : "; also left: " + remainder.prefix(5).joined(separator: ", ")))
+                : "\(Plural.count(left, "object or version", "objects or versions")) remain\(left == 1 ? "s" : "")" + (remainder.isEmpty ? "" : "; also left: " + remainder.prefix(5).joined(separator: ", ")))
     }
 
     private func keystoreHasNoEntry() throws -> VerificationCheck {
@@ -77,7 +77,9 @@ struct DestructionVerifier {
         return VerificationCheck(
             check: check, passed: opened.isEmpty && originalGone,
             detail: opened.isEmpty
-                ? "the sample of \(original) (\(sample.count) bytes) failed authentication under all \(holders.count) keys the service holds; "
+                ? "the sample of \(original) (\(sample.count) bytes) "
+                    + (holders.isEmpty ? "has no key left to open it (the service holds no tenant key); "
+                        : "failed authentication under \(holders.count == 1 ? "the one key" : "all \(holders.count) keys") the service holds; ")
                     + (originalGone ? "the original object is gone" : "but the original object still exists")
                 : "the sample opens with the key of \(opened.joined(separator: ", "))")
     }

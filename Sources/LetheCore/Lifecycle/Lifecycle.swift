@@ -42,7 +42,7 @@ public struct Lifecycle: Sendable {
         record.state = .offboarded
         record.offboardedAt = installation.nowText
         record.restoreWindowDays = days
-        record.events.append(event("offboarded", "restore window \(days) days"))
+        record.events.append(event("offboarded", "restore window \(Plural.count(days, "day"))"))
         return try commit(record, operation: "tenant.offboard")
     }
 
@@ -133,8 +133,8 @@ public struct Lifecycle: Sendable {
         public let tenant: String
         public let name: String
         public let offboardedAt: String
-        public let windowDays: Int
-        public let windowEnded: String
+        public let restoreWindowDays: Int
+        public let windowEnd: String
         public let daysOverdue: Int
         /// The open destruction request, if one exists already.
         public let destructionRequest: String?
@@ -156,8 +156,8 @@ public struct Lifecycle: Sendable {
             let overdue = Int(installation.now.timeIntervalSince(end) / 86_400)
             return Due(
                 tenant: record.id.rawValue, name: record.name, offboardedAt: record.offboardedAt ?? "",
-                windowDays: record.restoreWindowDays ?? installation.configuration.restoreWindowDays,
-                windowEnded: Timestamp.format(end), daysOverdue: overdue,
+                restoreWindowDays: record.restoreWindowDays ?? installation.configuration.restoreWindowDays,
+                windowEnd: Timestamp.format(end), daysOverdue: overdue,
                 destructionRequest: requestOf[record.id.rawValue])
         }.sorted { $0.daysOverdue > $1.daysOverdue }
     }

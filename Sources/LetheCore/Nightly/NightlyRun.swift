@@ -58,6 +58,13 @@ public struct NightlyRun: Sendable {
         public var detail: String
     }
 
+    /// Tonight's share of the packs whose data verification reads: share `index` (from 1) of
+    /// `of`, so that every pack is read once in `of` nights.
+    public struct VerifyBucket: Codable, Sendable {
+        public var index: Int
+        public var of: Int
+    }
+
     public struct Summary: Codable, Sendable {
         public var started = ""
         public var finished = ""
@@ -70,7 +77,7 @@ public struct NightlyRun: Sendable {
         public var destructionsExecuted: [TenantNote] = []
         /// Erasure purges approved by a DPO and run (or resumed) tonight.
         public var purgesExecuted: [TenantNote] = []
-        public var verifyBucket = ""
+        public var verifyBucket = VerifyBucket(index: 0, of: 0)
         public var verification: [VerifyService.Result] = []
         public var failures: [String] = []
         public var integrityViolations = 0
@@ -105,7 +112,7 @@ public struct NightlyRun: Sendable {
         summary.started = installation.nowText
         let nights = installation.configuration.verifyRotationNights
         let night = Int(installation.now.timeIntervalSince1970 / 86_400) % nights
-        summary.verifyBucket = "\(night + 1) of \(nights)"
+        summary.verifyBucket = VerifyBucket(index: night + 1, of: nights)
         let (shards, unreadable) = try NightlyShard.all(installation, count: NightlyRun.shardCount)
         summary.tenantsDue = try Lifecycle(installation).due().count
 
@@ -140,7 +147,7 @@ public struct NightlyRun: Sendable {
             guard !pending.isEmpty else { break }
             guard Date() < giveUp else {
                 for (shard, holder) in held.sorted(by: { $0.key < $1.key }) {
-                    summary.failures.append("shard \(shard) (\(shards[shard].tenants.count) tenants) was not done: \(holder)")
+                    summary.failures.append("shard \(shard) (\(Plural.count(shards[shard].tenants.count, "tenant"))) was not done: \(holder)")
                 }
                 break
             }

@@ -101,11 +101,12 @@ struct NightlyShard {
         for record in active where heldBy[record.id.rawValue] == nil {
             do {
                 let forget = try ForgetService(installation).forget(record.id, dryRun: false, record: record)
-                summary.forgotten.append(.init(tenant: record.id.rawValue, detail: "\(forget.removed) snapshots forgotten (\(forget.policy))"))
+                summary.forgotten.append(.init(tenant: record.id.rawValue, detail: "\(Plural.count(forget.removed, "snapshot")) forgotten (\(forget.policy))"))
                 let prune = try PruneService(installation).prune(record.id, maxUnusedPercent: nil, dryRun: false, record: record).result
                 summary.pruned.append(.init(
                     tenant: record.id.rawValue,
-                    detail: "\(prune.packsUnused + prune.packsUnindexed) packs deleted, \(prune.packsRepacked) repacked, \(prune.bytesFreed) bytes freed"))
+                    detail: "\(Plural.count(prune.packsUnused + prune.packsUnindexed, "pack")) deleted, \(prune.packsRepacked) repacked, "
+                        + "\(Plural.count(prune.bytesFreed, "byte")) freed"))
             } catch {
                 summary.failures.append("retention of \(record.id): \(error)")
             }
@@ -120,7 +121,7 @@ struct NightlyShard {
                 let end = lifecycle.windowEnd(record).map(Timestamp.format) ?? "?"
                 let request = try DestructionRequests(installation).create(
                     tenant: record.id, reason: .retentionExpired,
-                    note: "opened by the nightly run: restore window of \(window) days ended \(end)",
+                    note: "opened by the nightly run: restore window of \(Plural.count(window, "day")) ended \(end)",
                     requester: "lethe nightly (\(installation.actor))")
                 summary.destructionRequestsOpened.append(.init(tenant: record.id.rawValue, detail: request.id))
             } catch {

@@ -93,7 +93,7 @@ public enum ReportVerifier {
                 problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the request bytes")
         }
         let policy = request.policy.isSatisfied(signedBy: approvers)
-        add("approval policy", policy, "\(request.policy.summary); \(Set(approvers.map(\.fingerprint)).count) verified approvals")
+        add("approval policy", policy, "\(request.policy.summary); \(Plural.count(Set(approvers.map(\.fingerprint)).count, "verified approval"))")
 
         // Inclusion in the audit log.
         let audit = report.auditLog
@@ -119,9 +119,9 @@ public enum ReportVerifier {
         }
 
         let checksPassed = report.verification.allSatisfy(\.passed) && !report.verification.isEmpty
-        add("destruction checks", checksPassed, "\(report.verification.filter(\.passed).count) of \(report.verification.count) recorded checks passed")
+        add("destruction checks", checksPassed, "\(report.verification.filter(\.passed).count) of \(Plural.count(report.verification.count, "recorded check")) passed")
         let inventory = (try? Inventory(objects: report.inventory.objects)).map { $0 == report.inventory } ?? false
-        add("inventory digest", inventory, "\(report.inventory.objectCount) objects, \(report.inventory.bytes) bytes, digest \(report.inventory.digest.prefix(16))…")
+        add("inventory digest", inventory, "\(Plural.count(report.inventory.objectCount, "object")), \(Plural.count(report.inventory.bytes, "byte")), digest \(report.inventory.digest.prefix(16))…")
         return result
     }
 

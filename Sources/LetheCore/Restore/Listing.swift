@@ -10,7 +10,7 @@ public struct Listing: Sendable {
         self.installation = installation
     }
 
-    public struct Result: Codable, Sendable {
+    public struct Result: Encodable, Sendable {
         public let tenant: String
         public let snapshot: String
         public let path: String
