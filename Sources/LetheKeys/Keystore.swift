@@ -44,9 +44,14 @@ public final class Keystore: Sendable {
         self.provider = provider
         self.clock = clock
         self.faultHook = faultHook
+        // Read and parsed once: at 10,000 tenants, decoding the keystore is most of what a
+        // command that opens one repository costs.
         let stored: KeystoreFile.Stored
+        let identity: KeyDirectory.FileIdentity
         do {
-            stored = try readStored()
+            let read = try KeyDirectory(directory).read(Self.fileName, limit: 64 << 20, unlessStill: nil)
+            guard let bytes = read.bytes else { throw KeyError.notInitialized(directory: directory) }
+            (stored, identity) = (try KeystoreFile.decode(bytes, path: "\(directory)/\(Self.fileName)"), read.identity)
         } catch let error as SystemError where error.isNotFound {
             throw KeyError.notInitialized(directory: directory)
         }
@@ -57,6 +62,10 @@ public final class Keystore: Sendable {
         }
         if stored.format == .v1 {
             try withLock { try migrate() }
+        } else {
+            // What `read` would check; verified here, `read` reuses it while the file is unchanged.
+            try verify(stored, covering: stored.file.authenticatedBytes)
+            verified.withLock { $0 = (identity, stored.file) }
         }
         let file = try read()
         if try provider.epochs() != [file.epoch] {
