@@ -78,3 +78,45 @@ import Testing
         #expect(moved.authenticatedBytes != original.authenticatedBytes)
     }
 }
+
+/// The reader that takes the canonical text without JSONDecoder accepts that text only: every
+/// near miss either reads the same through JSONDecoder or is refused as not canonical.
+@Suite struct KeystoreCanonicalReaderTests {
+    static let entry = #"{"commitment": "\#(String(repeating: "ab", count: 32))", "created": "2026-12-01T10:00:00.000Z", "#
+        + #""dekID": "dek-0123456789abcdef", "wrapped": "\#(Data(repeating: 7, count: 40).base64EncodedString())"}"#
+
+    func text(epoch: String = "1", names: [String] = ["acme", "globex"]) -> [UInt8] {
+        let lines = names.map { "    \"\($0)\": \(Self.entry)" }
+        return Array(("{\n  \"epoch\": \(epoch),\n  \"format\": \"lethe-keystore-v2\",\n  \"mac\": \"\(String(repeating: "cd", count: 32))\",\n"
+            + "  \"tenants\": {\n" + lines.joined(separator: ",\n") + "\n  }\n}\n").utf8)
+    }
+
+    func refusedAsNotCanonical(_ bytes: [UInt8]) -> Bool {
+        do {
+            _ = try KeystoreFile.decode(Array(bytes), path: "k")
+            return false
+        } catch let error as KeyError {
+            return "\(error)".contains("not in canonical form")
+        } catch {
+            return false
+        }
+    }
+
+    @Test func theCanonicalTextReadsAsItsOwnEncoding() throws {
+        let bytes = text()
+        let stored = try KeystoreFile.decode(bytes, path: "k")
+        #expect(stored.file.tenants.count == 2)
+        #expect(stored.file.encoded(mac: stored.mac) == bytes)
+    }
+
+    @Test func tenantsOutOfOrderADuplicateOrALeadingZeroAreNotCanonical() {
+        #expect(refusedAsNotCanonical(text(names: ["globex", "acme"])))
+        // Not even JSON (a number with a leading zero), which JSONDecoder refuses.
+        #expect(throws: KeyError.self) { try KeystoreFile.decode(text(epoch: "01"), path: "k") }
+        // A duplicated tenant: JSONDecoder keeps one of the two, and the re-encoding differs.
+        #expect(refusedAsNotCanonical(text(names: ["acme", "acme"])))
+        // Extra whitespace, or an escape that decodes to the same string.
+        #expect(refusedAsNotCanonical(Array(String(decoding: text(), as: UTF8.self).replacingOccurrences(of: "\"epoch\": 1", with: "\"epoch\":  1").utf8)))
+        #expect(refusedAsNotCanonical(Array(String(decoding: text(), as: UTF8.self).replacingOccurrences(of: "\"acme\"", with: "\"\\u0061cme\"").utf8)))
+    }
+}
