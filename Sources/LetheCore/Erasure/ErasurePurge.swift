@@ -55,8 +55,7 @@ public struct ErasurePurge: Sendable {
             "request": request.id, "approvers": approvers.map(\.name).joined(separator: " "),
         ])
 
-        // What earlier runs of this purge logged: rewrites, and forgettings.
-        var logged = LoggedSnapshots(try AuditTrail(installation).history())
+        // What earlier runs of this purge logged.
         var rewrites: [String: String] = [:]
         for entry in try AuditTrail(installation).history().entries
         where entry.operation == "erase.rewrite" && entry.tenant == tenant.rawValue && entry.details["request"] == request.id {
@@ -88,7 +87,7 @@ public struct ErasurePurge: Sendable {
             FaultPoint.reach("erase.original-forgotten")
         }
         // A run that crashed between deleting an original and logging it.
-        logged = LoggedSnapshots(try AuditTrail(installation).history())
+        let logged = LoggedSnapshots(try AuditTrail(installation).history())
         let present = Set(try repository.snapshotIDs().map(\.hex))
         for original in rewrites.keys.sorted() where !present.contains(original) && !logged.isForgotten(tenant, original) {
             try forget(SnapshotID(hex: original)!, of: tenant, repository: repository, request: request.id)
