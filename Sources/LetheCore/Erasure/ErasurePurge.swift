@@ -61,10 +61,14 @@ public struct ErasurePurge: Sendable {
         where entry.operation == "erase.rewrite" && entry.tenant == tenant.rawValue && entry.details["request"] == request.id {
             if let old = entry.details["original"], let new = entry.details["rewritten"] { rewrites[old] = new }
         }
-        let products = Set(rewrites.values)
+        // Rewrites are never rewritten again: those logged, and those a crashed run stored
+        // before logging (their id is derived from an original still listed).
+        let listed = try repository.snapshots()
+        var products = Set(rewrites.values)
+        for (original, _) in listed { products.insert(try SnapshotRewriter.rewrittenID(of: original, purge: request.id, keys: repository.keys).hex) }
         var replaced = Set<BlobID>()
         var unaffected = 0
-        for (original, snapshot) in try repository.snapshots() where !products.contains(original.hex) {
+        for (original, snapshot) in listed where !products.contains(original.hex) {
             let outcome = try SnapshotRewriter(repository: repository, filter: filter).rewrite(snapshot)
             replaced.formUnion(outcome.replacedBlobs)
             guard let rewritten = outcome.snapshot else {
