@@ -108,7 +108,7 @@ public struct ErasurePurge: Sendable {
         try AuditTrail(installation).record("erase.purge", tenant: tenant, details: [
             "request": request.id, "document": Data(bytes).base64EncodedString(), "documentSHA256": Hex.encode(try SHA256.hash(bytes)),
             "snapshotsRewritten": String(rewrites.count),
-            "rewrites": rewrites.map { "\($0.key)>\($0.value)" }.sorted().joined(separator: " "),
+            "rewritesSHA256": try ErasurePurge.digest(of: rewrites),
             "packsRepacked": String(prune.packsRepacked), "packsDeleted": String(prune.packsUnused + prune.packsRepacked),
             "bytesFreed": String(prune.bytesFreed), "blobsReplaced": String(replaced.count),
             "checks": String(decoding: try encoder.encode(checks), as: UTF8.self),
@@ -117,6 +117,13 @@ public struct ErasurePurge: Sendable {
         return Result(
             request: request.id, tenant: tenant.rawValue, approvers: approvers.map(\.name), rewritten: rewrites,
             snapshotsUnaffected: unaffected, blobsReplaced: replaced.count, prune: prune, checks: checks, certificate: certificate.id)
+    }
+
+    /// SHA-256 (hex) of the rewrites as sorted `original>rewritten` lines joined by spaces:
+    /// what the `erase.purge` entry records, as one entry cannot list thousands of snapshots
+    /// (each has its own `erase.rewrite` entry).
+    static func digest(of rewrites: [String: String]) throws -> String {
+        Hex.encode(try SHA256.hash(Array(rewrites.map { "\($0.key)>\($0.value)" }.sorted().joined(separator: " ").utf8)))
     }
 
     private func forget(_ original: SnapshotID, of tenant: TenantID, repository: Repository, request: String) throws {
