@@ -40,6 +40,12 @@ import Testing
         try FileManager.default.copyItem(atPath: "\(evidence)/\(name).json", toPath: "\(evidence)/forged.json")
         #expect(E2EHome.shell("set -euo pipefail\n" + block, directory: evidence, environment: ["CERT": "forged"]).status != 0)
         #expect(E2EHome.run("/bin/grep", ["-rl", "-e", ErasureCLITests.alice, "-e", "ticket-4711", evidence]).stdout == "")
+        // audit verify compares the certificate's checkpoint with the log, and misses a lost one.
+        #expect(home.lethe("audit", "verify").status == 0)
+        try FileManager.default.moveItem(atPath: "\(home.store)/certificates/\(name).json", toPath: "\(home.root)/kept.json")
+        let lost = home.lethe("audit", "verify")
+        #expect(lost.status == 3 && lost.stdout.contains("certificates/\(name).json"), "\(lost.output)")
+        try FileManager.default.moveItem(atPath: "\(home.root)/kept.json", toPath: "\(home.store)/certificates/\(name).json")
         // An edited certificate no longer verifies.
         var bytes = try #require(FileManager.default.contents(atPath: "\(evidence)/\(name).json"))
         bytes[bytes.count / 2] ^= 0x01

@@ -86,8 +86,8 @@ enum AuditCommands {
             Recomputes the RFC 9162 Merkle tree from every entry and checks each checkpoint's signature (C2SP
             signed note, Ed25519, the service key) and root, the entries' numbering, the newest checkpoint
             against the one this host anchored in its key directory, and the checkpoint inside every
-            destruction report. Editing, deleting, reordering or cutting off entries is detected. Exit code 3
-            if not intact.
+            destruction report and erasure certificate (each of which must still be in the store as logged).
+            Editing, deleting, reordering or cutting off entries is detected. Exit code 3 if not intact.
             """,
         options: [.json]
     ) { invocation in
@@ -103,9 +103,20 @@ enum AuditCommands {
                 unreadable.append("report \(id): \(error)")
             }
         }
+        let certificates = ErasureCertificates(installation)
+        for id in try certificates.ids() {
+            do {
+                external.append(ExternalCheckpoint(source: "erasure certificate \(id)", text: try certificates.checkpoint(of: id)))
+            } catch {
+                unreadable.append("erasure certificate \(id): \(error)")
+            }
+        }
         var result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey, external: external)
         result.problems += unreadable
-        if result.isClean { result.problems += reports.problems(against: try AuditTrail(installation).history()) }
+        if result.isClean {
+            let history = try AuditTrail(installation).history()
+            result.problems += reports.problems(against: history) + certificates.problems(against: history)
+        }
         if invocation.json {
             try invocation.console.json(result)
         } else {
