@@ -23,16 +23,29 @@ import Testing
             "report signature", "certificate matches the signed purge document", "authorizer registry", "approval by dana",
             "approval policy", "audit log inclusion", "audit entry matches", "purge checks",
         ]))
-        // Stock openssl: the service's signature over the certificate, the DPO's over the purge document.
-        let script = """
-            set -e
-            openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin -in \(name).json -sigfile \(name).sig
-            openssl pkeyutl -verify -pubin -inkey approval-dana.pub.pem -rawin -in purge.json -sigfile approval-dana.sig
-            python3 -c "import json,base64,hashlib; c=json.load(open('\(name).json')); d=base64.b64decode(c['purgeDocument']['bytes']); assert d==open('purge.json','rb').read(); assert hashlib.sha256(d).hexdigest()==c['purgeDocument']['sha256']; assert len(c['snapshots'])==2"
-            """
-        let openssl = E2EHome.shell(script, directory: evidence)
-        #expect(openssl.status == 0 && openssl.output.components(separatedBy: "Signature Verified Successfully").count == 3, "\(openssl.output)")
+        // Stock openssl, as docs/auditors.md's certificate block runs it, exactly as written.
+        let guide = try String(contentsOfFile: "\(E2EHome.repository)/docs/auditors.md", encoding: .utf8)
+        let blocks = guide.components(separatedBy: "```sh\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        let block = try #require(blocks.first { $0.contains("$CERT") })
+        let openssl = E2EHome.shell("set -euo pipefail\n" + block, directory: evidence, environment: ["CERT": name])
+        #expect(openssl.status == 0, "\(openssl.output)")
+        #expect(openssl.output.components(separatedBy: "Signature Verified Successfully").count == 3)
+        #expect(openssl.stdout.contains("dana: SHA256:") && openssl.stdout.contains("is an erase.purge entry"))
+        let document = try #require(FileManager.default.contents(atPath: "\(evidence)/purge.json"))
+        let certificate = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(evidence)/\(name).json"))) as? [String: Any])
+        #expect((certificate["purgeDocument"] as? [String: Any])?["bytes"] as? String == document.base64EncodedString())
+        #expect((certificate["snapshots"] as? [Any])?.count == 2)
+        // The same block fails on a certificate whose signature is not the service's.
+        try Data(repeating: 0, count: 64).write(to: URL(fileURLWithPath: "\(evidence)/forged.sig"))
+        try FileManager.default.copyItem(atPath: "\(evidence)/\(name).json", toPath: "\(evidence)/forged.json")
+        #expect(E2EHome.shell("set -euo pipefail\n" + block, directory: evidence, environment: ["CERT": "forged"]).status != 0)
         #expect(E2EHome.run("/bin/grep", ["-rl", "-e", ErasureCLITests.alice, "-e", "ticket-4711", evidence]).stdout == "")
+        // audit verify compares the certificate's checkpoint with the log, and misses a lost one.
+        #expect(home.lethe("audit", "verify").status == 0)
+        try FileManager.default.moveItem(atPath: "\(home.store)/certificates/\(name).json", toPath: "\(home.root)/kept.json")
+        let lost = home.lethe("audit", "verify")
+        #expect(lost.status == 3 && lost.stdout.contains("certificates/\(name).json"), "\(lost.output)")
+        try FileManager.default.moveItem(atPath: "\(home.root)/kept.json", toPath: "\(home.store)/certificates/\(name).json")
         // An edited certificate no longer verifies.
         var bytes = try #require(FileManager.default.contents(atPath: "\(evidence)/\(name).json"))
         bytes[bytes.count / 2] ^= 0x01

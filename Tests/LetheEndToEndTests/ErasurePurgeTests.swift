@@ -113,9 +113,14 @@ import Testing
         #expect(home.lethe("restore", "acme", "--target", later).status == 0)
         try ErasureCLITests.checkErased(later, copy: tenant.snapshots.last!.copy, directory: home.root)
         #expect(E2EHome.run("/bin/grep", ["-rl", ErasureCLITests.alice, "\(home.store)/audit"]).stdout == "")
+        // A rewritten snapshot is a logged one: deleting it from the store is an integrity violation.
+        let rewritten = try #require((result["rewritten"] as? [String: String])?.values.sorted().first)
+        try FileManager.default.removeItem(atPath: "\(home.store)/tenants/acme/snapshots/\(rewritten)")
+        let verify = home.lethe("verify", "acme")
+        #expect(verify.status == 3 && verify.stdout.contains(rewritten), "\(verify.output)")
     }
 
-    @Test(arguments: ["erase.rewrite-stored", "erase.original-forgotten", "erase.original-forgotten#2", "erase.pruned"])
+    @Test(arguments: ["erase.rewrite-stored", "erase.rewrite-stored#2", "erase.original-forgotten", "erase.original-forgotten#2", "erase.pruned"])
     func aPurgeKilledAtAnyStepLeavesEverySnapshotRestorableAndCompletesWhenRunAgain(_ point: String) throws {
         let (home, tenant, id) = try ErasurePurgeTests.prepared()
         let times = try ErasurePurgeTests.snapshotTimes(home)

@@ -86,8 +86,9 @@ enum AuditCommands {
             Recomputes the RFC 9162 Merkle tree from every entry and checks each checkpoint's signature (C2SP
             signed note, Ed25519, the service key) and root, the entries' numbering, the newest checkpoint
             against the one this host anchored in its key directory, and the checkpoint inside every
-            destruction report. Editing, deleting, reordering or cutting off entries is detected. Exit code 3
-            if not intact, and an integrity incident is opened (or updated) when the log can still take it.
+            destruction report and erasure certificate (each of which must still be in the store as logged).
+            Editing, deleting, reordering or cutting off entries is detected. Exit code 3 if not intact, and an
+            integrity incident is opened (or updated) when the log can still take it.
             """,
         options: [.json]
     ) { invocation in
@@ -103,12 +104,24 @@ enum AuditCommands {
                 unreadable.append("report \(id): \(error)")
             }
         }
+        let certificates = ErasureCertificates(installation)
+        for id in try certificates.ids() {
+            do {
+                external.append(ExternalCheckpoint(source: "erasure certificate \(id)", text: try certificates.checkpoint(of: id)))
+            } catch {
+                unreadable.append("erasure certificate \(id): \(error)")
+            }
+        }
         var result = try AuditTrail(installation).log.verify(publicKey: try installation.signingKey().publicKey, external: external)
         result.problems += unreadable
-        if result.isClean { result.problems += reports.problems(against: try AuditTrail(installation).history()) }
+        if result.isClean {
+            let history = try AuditTrail(installation).history()
+            result.problems += reports.problems(against: history) + certificates.problems(against: history)
+        }
         if !result.isClean {
-            // Tampering with the log or the reports: an integrity incident. When the log itself
-            // is what was damaged, it cannot take the entry; that is said, and the exit is 3 anyway.
+            // Tampering with the log, the reports or the certificates: an integrity incident.
+            // When the log itself is what was damaged, it cannot take the entry; that is said,
+            // and the exit is 3 anyway.
             let failures = Incidents(installation).detect([Incidents.Detection(
                 type: .integrity, key: "tamper/audit-log", summary: "audit verify: the audit log or a report's checkpoint is not intact",
                 source: "audit-verify", tenants: [], objects: result.problems)])

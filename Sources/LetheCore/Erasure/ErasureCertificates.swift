@@ -23,6 +23,35 @@ public struct ErasureCertificates: Sendable {
         public let certificate: ErasureCertificate
     }
 
+    /// The ids of the certificates in the store.
+    public func ids() throws -> [String] {
+        try installation.store.children(of: ErasureCertificates.prefix).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// The audit-log checkpoint certificate `id` embeds, for `audit verify` to compare with the log.
+    public func checkpoint(of id: String) throws -> String {
+        let json = try installation.store.get(try ErasureCertificates.prefix.appending("\(id).json"))
+        guard let certificate = try? JSONDecoder().decode(ErasureCertificate.self, from: Data(json)) else {
+            throw LetheError.integrity("certificates/\(id).json is not an erasure certificate")
+        }
+        return certificate.auditLog.checkpoint
+    }
+
+    /// The certificates the audit log says were issued that are missing from the store, or are
+    /// not the bytes it logged: a certificate is evidence, and losing one is an integrity violation.
+    public func problems(against history: AuditHistory) -> [String] {
+        history.entries.filter { $0.operation == "erase.certificate" }.compactMap { entry in
+            guard let id = entry.details["certificate"], let key = try? ErasureCertificates.prefix.appending("\(id).json") else { return nil }
+            guard let json = try? installation.store.get(key) else {
+                return "\(key): missing, though the audit log recorded its issue (entry \(entry.index))"
+            }
+            if let logged = entry.details["sha256"], (try? SHA256.hash(json)).map(Hex.encode) != logged {
+                return "\(key): not the certificate the audit log recorded at entry \(entry.index) (replaced)"
+            }
+            return nil
+        }
+    }
+
     static func id(for request: String) -> String { "ec-" + request.dropFirst(request.hasPrefix("er-") ? 3 : 0) }
 
     /// The certificate of request `id`'s purge: the stored one, or one issued now from the log.

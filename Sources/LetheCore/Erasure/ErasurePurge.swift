@@ -55,17 +55,20 @@ public struct ErasurePurge: Sendable {
             "request": request.id, "approvers": approvers.map(\.name).joined(separator: " "),
         ])
 
-        // What earlier runs of this purge logged: rewrites, and forgettings.
-        var logged = LoggedSnapshots(try AuditTrail(installation).history())
+        // What earlier runs of this purge logged.
         var rewrites: [String: String] = [:]
         for entry in try AuditTrail(installation).history().entries
         where entry.operation == "erase.rewrite" && entry.tenant == tenant.rawValue && entry.details["request"] == request.id {
             if let old = entry.details["original"], let new = entry.details["rewritten"] { rewrites[old] = new }
         }
-        let products = Set(rewrites.values)
+        // Rewrites are never rewritten again: those logged, and those a crashed run stored
+        // before logging (their id is derived from an original still listed).
+        let listed = try repository.snapshots()
+        var products = Set(rewrites.values)
+        for (original, _) in listed { products.insert(try SnapshotRewriter.rewrittenID(of: original, purge: request.id, keys: repository.keys).hex) }
         var replaced = Set<BlobID>()
         var unaffected = 0
-        for (original, snapshot) in try repository.snapshots() where !products.contains(original.hex) {
+        for (original, snapshot) in listed where !products.contains(original.hex) {
             let outcome = try SnapshotRewriter(repository: repository, filter: filter).rewrite(snapshot)
             replaced.formUnion(outcome.replacedBlobs)
             guard let rewritten = outcome.snapshot else {
@@ -88,7 +91,7 @@ public struct ErasurePurge: Sendable {
             FaultPoint.reach("erase.original-forgotten")
         }
         // A run that crashed between deleting an original and logging it.
-        logged = LoggedSnapshots(try AuditTrail(installation).history())
+        let logged = LoggedSnapshots(try AuditTrail(installation).history())
         let present = Set(try repository.snapshotIDs().map(\.hex))
         for original in rewrites.keys.sorted() where !present.contains(original) && !logged.isForgotten(tenant, original) {
             try forget(SnapshotID(hex: original)!, of: tenant, repository: repository, request: request.id)
@@ -105,7 +108,7 @@ public struct ErasurePurge: Sendable {
         try AuditTrail(installation).record("erase.purge", tenant: tenant, details: [
             "request": request.id, "document": Data(bytes).base64EncodedString(), "documentSHA256": Hex.encode(try SHA256.hash(bytes)),
             "snapshotsRewritten": String(rewrites.count),
-            "rewrites": rewrites.map { "\($0.key)>\($0.value)" }.sorted().joined(separator: " "),
+            "rewritesSHA256": try ErasurePurge.digest(of: rewrites),
             "packsRepacked": String(prune.packsRepacked), "packsDeleted": String(prune.packsUnused + prune.packsRepacked),
             "bytesFreed": String(prune.bytesFreed), "blobsReplaced": String(replaced.count),
             "checks": String(decoding: try encoder.encode(checks), as: UTF8.self),
@@ -114,6 +117,13 @@ public struct ErasurePurge: Sendable {
         return Result(
             request: request.id, tenant: tenant.rawValue, approvers: approvers.map(\.name), rewritten: rewrites,
             snapshotsUnaffected: unaffected, blobsReplaced: replaced.count, prune: prune, checks: checks, certificate: certificate.id)
+    }
+
+    /// SHA-256 (hex) of the rewrites as sorted `original>rewritten` lines joined by spaces:
+    /// what the `erase.purge` entry records, as one entry cannot list thousands of snapshots
+    /// (each has its own `erase.rewrite` entry).
+    static func digest(of rewrites: [String: String]) throws -> String {
+        Hex.encode(try SHA256.hash(Array(rewrites.map { "\($0.key)>\($0.value)" }.sorted().joined(separator: " ").utf8)))
     }
 
     private func forget(_ original: SnapshotID, of tenant: TenantID, repository: Repository, request: String) throws {

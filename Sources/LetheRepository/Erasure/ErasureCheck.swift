@@ -68,19 +68,14 @@ public struct ErasureCheck {
                 let query = "SELECT count(*) " + body.dropFirst("DELETE".count)
                 count += try database!.prepareSingle(query).query(parameters).first?.int(0) ?? 0
             } else {
-                // Run and rolled back: the rows it would change, left as they are.
-                do {
-                    try database!.transaction {
-                        try database!.prepareSingle(body).run(parameters)
-                        count += database!.changes
-                        throw RolledBack()
-                    }
-                } catch is RolledBack {}
+                // Run inside a savepoint rolled back: the rows it would change, left as they are.
+                try database!.execute("SAVEPOINT erasure_check")
+                defer { try? database!.execute("ROLLBACK TO erasure_check; RELEASE erasure_check") }
+                try database!.prepareSingle(body).run(parameters)
+                count += database!.changes
             }
         }
         if !other.isEmpty { count += try ErasureFilter.apply(other, to: content, path: path).changed }
         return count
     }
-
-    private struct RolledBack: Error {}
 }

@@ -82,8 +82,12 @@ public final class SnapshotRewriter {
                 var content: [UInt8] = []
                 content.reserveCapacity(node.size)
                 try repository.readContent(of: node, path: nodePath) { content += $0 }
-                let (erased, _) = try ErasureFilter.apply(rules, to: content, path: nodePath)
-                guard erased != content else { break }
+                let (erased, rowsChanged) = try ErasureFilter.apply(rules, to: content, path: nodePath)
+                // A database is rewritten when it loses rows, or when it has free pages, which
+                // may hold rows deleted before the backup; `VACUUM` alone changes its header
+                // counters, which is no reason to rewrite it.
+                let isDatabase = rules.contains { if case .sql = $0.rule { return true } else { return false } }
+                guard isDatabase ? rowsChanged > 0 || SnapshotRewriter.freePages(content) > 0 : erased != content else { break }
                 replaced.formUnion(node.content)
                 node.content = try store(erased)
                 node.size = erased.count
@@ -100,6 +104,12 @@ public final class SnapshotRewriter {
         let newID = try repository.keys.blobID(for: bytes)
         try bytes.withUnsafeBytes { try writer.save($0, id: newID, type: .tree) }
         return (newID, true)
+    }
+
+    /// The free-list page count of a SQLite database file (header offset 36, big-endian).
+    static func freePages(_ database: [UInt8]) -> Int {
+        guard database.count >= 40 else { return 0 }
+        return database[36..<40].reduce(0) { $0 << 8 | Int($1) }
     }
 
     /// Cuts `content` into chunks as a backup would, and stores each as a data blob.
