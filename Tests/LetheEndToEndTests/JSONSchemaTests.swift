@@ -9,7 +9,8 @@ import Testing
     static let schemaDirectory = "\(E2EHome.repository)/docs/schema"
     static let checker = "\(E2EHome.repository)/Scripts/check-json-schemas.py"
 
-    /// The verbs whose help lists `--json`, as `lethe --help` names them ("tenant show").
+    /// The verbs whose help lists the `--json` flag, as `lethe --help` names them ("tenant show").
+    /// An option that merely shares the name (`erase request --json GLOB`, a rule) does not count.
     static func verbsTakingJSON() throws -> [String] {
         let help = E2EHome.run(E2EHome.binary, ["--help"]).stdout
         let lines = help.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -20,10 +21,17 @@ import Testing
             let verb = String(line.dropFirst(2)[..<end.lowerBound])
             let verbHelp = E2EHome.run(E2EHome.binary, verb.split(separator: " ").map(String.init) + ["--help"])
             #expect(verbHelp.status == 0, "lethe \(verb) --help: \(verbHelp.output)")
-            if verbHelp.stdout.contains("\n  --json ") { verbs.append(verb) }
+            let offersJSON = verbHelp.stdout.split(separator: "\n").contains { line in
+                line.hasPrefix("  --json ") && line.dropFirst("  --json ".count).drop { $0 == " " }.hasPrefix("print the result as JSON")
+            }
+            if offersJSON { verbs.append(verb) }
         }
         return verbs
     }
+
+    /// Verbs that print JSON through another option than `--json` (so their help lists no flag),
+    /// with that option: they have a schema and are run here too.
+    static let otherJSON = ["register export": ["--format", "json"]]
 
     /// The validator must be there: a schema test that skips when it is missing proves nothing.
     static func requireValidator() throws {
@@ -39,7 +47,8 @@ import Testing
         E2EHome.run("/usr/bin/env", ["python3", checker, schemaDirectory, directory])
     }
 
-    /// Runs `lethe ARGS… --json` in `home` and keeps standard output under the verb's name.
+    /// Runs `lethe ARGS… --json` (or the verb's own JSON option) in `home` and keeps standard
+    /// output under the verb's name.
     final class Recorder {
         let home: E2EHome
         let directory: String
@@ -54,7 +63,7 @@ import Testing
         @discardableResult
         func run(_ verb: String, _ arguments: [String] = [], at time: String? = nil, status: Int32 = 0) throws -> [String: Any]? {
             let words = verb.split(separator: " ").map(String.init)
-            let run = home.lethe(words + arguments + ["--json"], environment: time.map { ["LETHE_NOW": $0] } ?? [:])
+            let run = home.lethe(words + arguments + (JSONSchemaTests.otherJSON[verb] ?? ["--json"]), environment: time.map { ["LETHE_NOW": $0] } ?? [:])
             #expect(run.status == status, "lethe \(verb) \(arguments.joined(separator: " ")) --json: \(run.output)")
             let count = counts[verb, default: 0] + 1
             counts[verb] = count
@@ -64,21 +73,35 @@ import Testing
     }
 
     static let day0 = "2026-03-01T02:00:00Z", day2 = "2026-03-03T02:00:00Z", day4 = "2026-03-05T02:00:00Z"
+    static let day5 = "2026-03-06T02:00:00Z", day6 = "2026-03-07T02:00:00Z"
 
     @Test func everyVerbsJSONValidatesAgainstItsPublishedSchema() throws {
         try Self.requireValidator()
-        let verbs = try Self.verbsTakingJSON()
+        let verbs = try Self.verbsTakingJSON() + Self.otherJSON.keys
         #expect(verbs.count > 30, "the command list was read: \(verbs)")
 
         let home = try E2EHome(initialize: false)
         let r = try Recorder(home)
         try r.run("init", ["--keys", home.keys])
         try r.run("config show")
+        #expect(home.lethe("config", "set", "incidentBackupFailureNights", "5").status == 0)
+        try r.run("config show")
         try SampleTree.make(at: "\(home.data)/acme", seed: 1)
         try SampleTree.make(at: "\(home.data)/globex", seed: 2)
         try r.run("tenant add", ["acme", "--source", "dir:\(home.data)/acme", "--name", "Acme"], at: Self.day0)
         try home.write("\(home.root)/import.jsonl", #"{"id":"globex","sources":["dir:\#(home.data)/globex"]}"# + "\n")
         try r.run("tenant import", ["\(home.root)/import.jsonl"], at: Self.day0)
+        // acme's register is complete (its destruction request and report carry it); globex's
+        // has no retention basis (null). Before, the export has a row with empty cells for each.
+        try r.run("tenant register show", ["acme"])
+        try r.run("register export")
+        try r.run("tenant register set", [
+            "acme", "--data-category", "contact-data", "--data-category", "other:scanned contracts", "--subject-category", "customers",
+            "--purpose", "backup", "--purpose", "archiving", "--retention-basis", "contract clause 4", "--sub-processor", "Hetzner",
+        ], at: Self.day0)
+        try r.run("tenant register set", ["globex", "--purpose", "backup"], at: Self.day0)
+        try r.run("tenant register show", ["acme"])
+        try r.run("register export")
         try r.run("backup", ["--all"], at: Self.day0)
         try r.run("backup", ["acme"], at: Self.day0)
         try r.run("snapshots")
@@ -166,6 +189,39 @@ import Testing
         try r.run("tenant offboard", ["globex", "--window-days", "30"], at: Self.day4)
         try r.run("tenant reactivate", ["globex"], at: Self.day4)
         try r.run("index rebuild")
+
+        // An erasure in globex's backups: listed, shown, applied to a restore and an export,
+        // approved by the DPO and purged; a second one approved is purged by the nightly run.
+        let erasure = home.lethe([
+            "erase", "request", "globex", "--subject-ref", "ticket-4711", "--reason", "Art. 17 request",
+            "--path", "docs/contracts/**", "--csv", "exports/2026-10/contacts.csv", "--column", "1", "--value", "7",
+        ], environment: ["LETHE_NOW": Self.day4])
+        #expect(erasure.status == 0, "\(erasure.output)")
+        try r.run("erase list", ["globex"])
+        let erasures = try #require(try home.lethe("erase", "list", "globex", "--json").json() as? [[String: Any]])
+        let erasureID = try #require(erasures.first?["id"] as? String)
+        try r.run("erase show", [erasureID])
+        try r.run("restore", ["globex", "--target", "\(home.root)/restored-globex"])
+        try r.run("export", ["globex", "--output", "\(home.root)/globex.tar"])
+        let approved = home.lethe(["erase", "approve", erasureID, "--key", "\(home.root)/dana.pem"], environment: ["LETHE_NOW": Self.day4])
+        #expect(approved.status == 0, "\(approved.output)")
+        try r.run("erase purge", [erasureID], at: Self.day4)
+        let certificate = home.lethe("erase", "certificate", erasureID, "--output", "\(home.root)/certificate")
+        #expect(certificate.status == 0, "\(certificate.output)")
+        #expect(home.lethe(["erase", "request", "globex", "--subject-ref", "ticket-4712", "--reason", "Art. 17 request", "--path", "uploads/**"],
+                           environment: ["LETHE_NOW": Self.day5]).status == 0)
+        let pending = try #require(try home.lethe("erase", "list", "globex", "--json").json() as? [[String: Any]])
+        let nextErasure = try #require(pending.last?["id"] as? String)
+        #expect(home.lethe(["erase", "approve", nextErasure, "--key", "\(home.root)/dana.pem"], environment: ["LETHE_NOW": Self.day5]).status == 0)
+        let purging = try #require(try r.run("nightly", at: Self.day5))
+        #expect((purging["purgesExecuted"] as? [Any])?.count == 1, "\(purging)")
+        try r.run("erase list", ["globex"])
+
+        // globex's processing log for its controller, whole and for a period, checked offline.
+        try r.run("audit extract", ["globex", "--output", "\(home.root)/extract"], at: Self.day5)
+        try r.run("audit verify-extract", ["\(home.root)/extract"])
+        try r.run("audit extract", ["globex", "--output", "\(home.root)/extract-period", "--from", "2026-03-01", "--to", "2026-03-05T02:00:00Z"], at: Self.day5)
+        try r.run("audit verify-extract", ["\(home.root)/extract-period", "--public-key", "\(home.keys)/signing-key.pub.pem"])
         // A damaged request is listed with its problem (and request and state null); exit 3.
         let state = "\(home.store)/destruction/\(second)/state.json"
         var bytes = try #require(FileManager.default.contents(atPath: state))
@@ -176,6 +232,19 @@ import Testing
         let rows = try #require(try JSONSerialization.jsonObject(with: saved) as? [[String: Any]])
         #expect(rows.contains { $0["id"] as? String == second && $0["problem"] is String && $0["request"] is NSNull }, "\(rows)")
 
+        // The damaged request is an integrity incident: listed, shown, acknowledged, in the
+        // nightly summary with its clock, closed.
+        let incidents = try #require(try home.lethe(["incident", "list", "--json"], environment: ["LETHE_NOW": Self.day5]).json() as? [[String: Any]])
+        let incident = try #require((incidents.first?["incident"] as? [String: Any])?["id"] as? String, "\(incidents)")
+        try r.run("incident list", at: Self.day5)
+        try r.run("incident show", [incident], at: Self.day5)
+        try r.run("incident ack", [incident, "--note", "on it"], at: Self.day5)
+        let night = try #require(try r.run("nightly", at: Self.day6, status: 3))
+        #expect((night["openIncidents"] as? [Any])?.isEmpty == false, "\(night)")
+        try r.run("incident close", [incident, "--note", "restored the state file from the signed copy"], at: Self.day6)
+        try r.run("incident list", ["--all"], at: Self.day6)
+        try r.run("incident show", [incident], at: Self.day6)
+
         let exercised = Set(r.counts.keys)
         for verb in verbs {
             #expect(exercised.contains(verb), "lethe \(verb) takes --json but this test does not run it: add it above")
@@ -185,8 +254,10 @@ import Testing
         #expect(exercised.isSubset(of: Set(verbs)), "verbs run here that offer no --json: \(exercised.subtracting(verbs))")
         let published = try FileManager.default.contentsOfDirectory(atPath: Self.schemaDirectory)
             .filter { $0.hasSuffix(".schema.json") && $0 != "common.schema.json" }
-            .map { String($0.dropLast(".schema.json".count)).replacingOccurrences(of: "-", with: " ") }
-        #expect(Set(published) == Set(verbs), "schemas of no verb: \(Set(published).subtracting(verbs))")
+            .map { String($0.dropLast(".schema.json".count)) }
+        // Compared by file name: a dash inside a verb's word (`audit verify-extract`) stays a dash.
+        let named = Set(verbs.map { $0.replacingOccurrences(of: " ", with: "-") })
+        #expect(Set(published) == named, "schemas of no verb: \(Set(published).subtracting(named))")
 
         let result = Self.check(r.directory)
         #expect(result.status == 0, "\(result.output)")
@@ -207,6 +278,7 @@ import Testing
         let ls = try #require(try home.lethe("ls", "latest", "--tenant", "acme", "--json").json() as? [String: Any])
         let nightly = try #require(try home.lethe(["nightly", "--json"], environment: ["LETHE_NOW": Self.day2]).json() as? [String: Any])
         let due = try #require(try home.lethe(["due", "--json"], environment: ["LETHE_NOW": Self.day2]).json() as? [[String: Any]])
+        let tenant = try #require(try home.lethe("tenant", "show", "acme", "--json").json() as? [String: Any])
 
         let good = "\(home.root)/good", bad = "\(home.root)/bad"
         for directory in [good, bad] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -216,6 +288,7 @@ import Testing
         try save(ls, "\(good)/ls.1.json")
         try save(nightly, "\(good)/nightly.1.json")
         try save(due, "\(good)/due.1.json")
+        try save(tenant, "\(good)/tenant-show.1.json")
         let fine = Self.check(good)
         #expect(fine.status == 0, "\(fine.output)")
 
@@ -234,11 +307,20 @@ import Testing
         var oldDue = due
         oldDue[0]["windowEnded"] = oldDue[0].removeValue(forKey: "windowEnd")
         try save(oldDue, "\(bad)/due.1.json")
+        // A tenant without a register has `"register": null`, not no field; storageLocation is there.
+        var oldTenant = tenant
+        var record = try #require(tenant["record"] as? [String: Any])
+        #expect(record["register"] is NSNull, "\(record)")
+        record.removeValue(forKey: "register")
+        oldTenant["record"] = record
+        oldTenant.removeValue(forKey: "storageLocation")
+        try save(oldTenant, "\(bad)/tenant-show.1.json")
 
         let refused = Self.check(bad)
         #expect(refused.status == 1)
         for problem in ["ls.1.json: entries/\(file)/mtime", "ls.1.json: entries/\(file)/mode", "'subtree' is a required property",
-                        "nightly.1.json: verifyBucket", "'windowEnd' is a required property", "'windowEnded' was unexpected"] {
+                        "nightly.1.json: verifyBucket", "'windowEnd' is a required property", "'windowEnded' was unexpected",
+                        "'register' is a required property", "'storageLocation' is a required property"] {
             #expect(refused.stdout.contains(problem), "\(problem) not in: \(refused.stdout)")
         }
     }
