@@ -62,7 +62,7 @@ import Testing
     @Test func theSavingMustBeAPercentage() throws {
         let home = try E2EHome()
         for value in ["101", "-1"] {
-            let run = home.lethe("config", "set", "compressionMinimumSavingPercent", value)
+            let run = home.lethe("config", "set", "--", "compressionMinimumSavingPercent", value)
             #expect(run.status == 2, "\(run.output)")
             #expect(run.stderr.hasPrefix("lethe: ") && run.stderr.contains("compressionMinimumSavingPercent must be 0 to 100"), "\(run.stderr)")
         }
