@@ -11,6 +11,10 @@ Scripts/install-dependencies.sh libssl-dev libsqlite3-dev libcurl4-openssl-dev p
 # to see, independently, what a destruction left in a versioned bucket.
 python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check boto3 \
     || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages boto3
+# lz4 (PyPI, the C reference implementation's bindings): the oracle of LZ4Tests, which checks
+# that Lethe's blocks decode with it and its blocks decode in Lethe; without it those tests fail.
+python3 -c "import lz4.block" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check lz4 \
+    || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages lz4
 
 swift build --build-tests
 
