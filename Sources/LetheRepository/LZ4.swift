@@ -28,7 +28,10 @@ public enum LZ4 {
     /// A match starts at least this many bytes before the end of the block.
     static let matchStartLimit = 12
     static let maximumOffset = 65535
-    static let hashLog = 16
+    /// The hash table has at most 2^16 entries (256 KiB), and no more than the input has
+    /// positions: a small blob (most files are) does not pay for clearing a large table.
+    static let maximumHashLog = 16
+    static let minimumHashLog = 8
     /// After 2^skipTrigger failed probes the step grows by one (LZ4's acceleration 1).
     static let skipTrigger = 6
 
@@ -72,6 +75,8 @@ public enum LZ4 {
         var anchor = 0
         // Shorter inputs are all literals, as in the reference.
         if count > matchStartLimit, let source = input.baseAddress {
+            let hashLog = min(max(Int.bitWidth - (count - 1).leadingZeroBitCount, minimumHashLog), maximumHashLog)
+            let hashShift = UInt64(64 - hashLog)
             let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << hashLog)
             table.initialize(repeating: 0, count: 1 << hashLog)
             defer { table.deallocate() }
@@ -81,7 +86,7 @@ public enum LZ4 {
             // Five bytes at `position` (read as eight: `position` is at most count − 11).
             func hash(_ position: Int) -> Int {
                 let bytes = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: position, as: UInt64.self))
-                return Int(truncatingIfNeeded: ((bytes << 24) &* 889_523_592_379) >> UInt64(64 - hashLog))
+                return Int(truncatingIfNeeded: ((bytes << 24) &* 889_523_592_379) >> hashShift)
             }
             func word(_ position: Int) -> UInt32 {
                 source.loadUnaligned(fromByteOffset: position, as: UInt32.self)
