@@ -228,6 +228,18 @@ public enum LZ4 {
         return output
     }
 
+    /// Copies `count` bytes (rounded up to a multiple of 8, which both sides must have room
+    /// for) from `from` to `to`, 8 at a time, front to back.
+    @inline(__always)
+    private static func copyWords(_ to: UnsafeMutablePointer<UInt8>, _ from: UnsafeRawPointer, count: Int) {
+        let destination = UnsafeMutableRawPointer(to)
+        var i = 0
+        repeat {
+            destination.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i &+= 8
+        } while i < count
+    }
+
     /// Decodes `input` into all of `output`; nil when it filled `output` exactly.
     private static func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableBufferPointer<UInt8>) -> LZ4Error? {
         guard let source = input.baseAddress, input.count > 0 else { return .truncated }
@@ -257,7 +269,15 @@ public enum LZ4 {
             guard literals <= inputEnd - ip else { return .truncated }
             guard literals <= outputEnd - op else { return .outputTooLong }
             if literals > 0 {
-                (output.baseAddress! + op).update(from: source.assumingMemoryBound(to: UInt8.self) + ip, count: literals)
+                let to = output.baseAddress! + op
+                let from = source + ip
+                // Short runs are copied 8 bytes at a time when both buffers have room for the
+                // rounding; the bytes written past the run are overwritten by what follows.
+                if literals <= 32, inputEnd - ip >= 40, outputEnd - op >= 40 {
+                    copyWords(to, from, count: literals)
+                } else {
+                    to.update(from: from.assumingMemoryBound(to: UInt8.self), count: literals)
+                }
                 ip += literals
                 op += literals
             }
@@ -273,7 +293,11 @@ public enum LZ4 {
             guard length <= outputEnd - op else { return .outputTooLong }
             let out = output.baseAddress! + op
             let from = out - offset
-            if offset >= length {
+            if offset >= 8, outputEnd - op >= length + 8 {
+                // Eight bytes at a time: each word read ends at or before the one written, so
+                // it holds bytes already decoded, as the format requires.
+                copyWords(out, UnsafeRawPointer(from), count: length)
+            } else if offset >= length {
                 out.update(from: from, count: length)
             } else {
                 // The match overlaps itself: the bytes repeat every `offset`. Each piece copies
