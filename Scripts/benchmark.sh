@@ -9,6 +9,8 @@
 # restic, borgbackup and GNU time if missing. Release build of Lethe. Each tool gets one
 # repository per tenant (restic, borg) or one home with a repository per tenant (Lethe), and
 # runs: first backup, unchanged re-run, re-run after `--mutate 5`, full restore of every tenant.
+# With a local store, restic also backs up a second set of repositories with `--compression off`
+# (the three backup rounds, not timed against Lethe), for the repository-bytes comparison.
 #
 # --store local (the default): repositories in the work directory. Floors: `cp -r` of the data
 # set, `tar | openssl enc -aes-256-ctr` into one file, and `openssl enc -d | tar x` back.
@@ -167,6 +169,7 @@ else
     mkdir -p "$work/borg"
     for t in $tenants; do
         restic init --repo "$work/restic/$t" > /dev/null
+        restic init --repo "$work/restic-off/$t" > /dev/null
         borg init --encryption repokey-blake2 "$work/borg/$t" > /dev/null
     done
 fi
@@ -180,6 +183,7 @@ run_round() {
         per_tenant restic "$phase" 'restic --repo s3:'"$LETHE_TEST_S3_ENDPOINT/$restic_bucket"'/$t backup --host bench '"$data"'/$t'
     else
         per_tenant restic "$phase" 'restic --repo '"$work"'/restic/$t backup --host bench '"$data"'/$t'
+        per_tenant restic-off "$phase" 'restic --repo '"$work"'/restic-off/$t backup --compression off --host bench '"$data"'/$t'
         per_tenant borg "$phase" 'borg create '"$work"'/borg/$t::'"$phase"' '"$data"'/$t'
     fi
 }
@@ -212,11 +216,13 @@ if [ "$store" = s3 ]; then
     lethe_bytes=$($s3bench bytes "$lethe_bucket" lethe/)
     restic_bytes=$($s3bench bytes "$restic_bucket")
     borg_bytes=0
+    restic_off_bytes=0
 else
     per_tenant restic restore 'restic --repo '"$work"'/restic/$t restore latest --target '"$work"'/restore-restic/$t'
     per_tenant borg restore 'mkdir -p '"$work"'/restore-borg/$t && cd '"$work"'/restore-borg/$t && borg extract '"$work"'/borg/$t::churn'
     lethe_bytes=$(du -sb "$work/lethe-home/store" | cut -f1)
     restic_bytes=$(du -sb "$work/restic" | cut -f1)
+    restic_off_bytes=$(du -sb "$work/restic-off" | cut -f1)
     borg_bytes=$(du -sb "$work/borg" | cut -f1)
     : > "$work/floor-s3.jsonl"
 fi
@@ -230,10 +236,11 @@ data_bytes=$(du -sb --exclude=.dataset.json "$data" | cut -f1)
 load_after=$(uptime)
 
 python3 - "$results" "$work/floor-s3.jsonl" "$store" "$tools" "$preset" "$data_bytes" "$lethe_first_bytes" \
-    "$lethe_bytes" "$restic_bytes" "$borg_bytes" "$cold_cache" "$load_before" "$load_after" <<'PY'
+    "$lethe_bytes" "$restic_bytes" "$borg_bytes" "$cold_cache" "$load_before" "$load_after" "$restic_off_bytes" <<'PY'
 import collections, json, sys
 (path, floor_path, store, tools, preset, data_bytes, lethe_first, lethe_bytes, restic_bytes, borg_bytes,
- cold, load_before, load_after) = sys.argv[1:]
+ cold, load_before, load_after, restic_off_bytes) = sys.argv[1:]
+restic_off_bytes = int(restic_off_bytes)
 tools = tools.split()
 others = [t for t in tools if t != "lethe"]
 data_bytes, lethe_first = int(data_bytes), int(lethe_first)
@@ -271,6 +278,24 @@ for key, label in phases:
 
 first, restore = rows["first"]["lethe"][0], rows["restore"]["lethe"][0]
 if store == "local":
+    # Repository bytes after the three backup rounds, against restic compressed and not.
+    lethe_b = repo_bytes["lethe"]
+    print("\nRepository bytes after the three backup rounds (MiB = 2^20 bytes):\n")
+    print("| repository | MiB | lethe / it |")
+    print("| --- | ---: | ---: |")
+    print(f"| lethe (LZ4 per blob) | {lethe_b / MiB:.0f} | 1.000 |")
+    for label, b in [("restic (default: zstd, auto)", repo_bytes["restic"]), ("restic --compression off", restic_off_bytes),
+                     ("borg (default: lz4)", repo_bytes["borg"])]:
+        print(f"| {label} | {b / MiB:.0f} | {lethe_b / b:.3f} |")
+    print(f"| the data set | {data_bytes / MiB:.0f} | {lethe_b / data_bytes:.3f} |")
+    fr, rr = first / rows["first"]["restic"][0], restore / rows["restore"]["restic"][0]
+    br, bo = lethe_b / repo_bytes["restic"], lethe_b / restic_off_bytes
+    print("\n| goal | measured | holds |")
+    print("| --- | ---: | :---: |")
+    print(f"| repository bytes ≤ 1.2 × restic's default | {br:.3f} | {'yes' if br <= 1.2 else 'no'} |")
+    print(f"| repository bytes < restic --compression off | {bo:.3f} | {'yes' if bo < 1 else 'no'} |")
+    print(f"| first backup ≤ 0.25 × restic's time | {fr:.3f} | {'yes' if fr <= 0.25 else 'no'} |")
+    print(f"| restore ≤ 0.33 × restic's time | {rr:.3f} | {'yes' if rr <= 0.33 else 'no'} |")
     print("\nFloors (no backup tool), on the data set before the churn:\n")
     print("| floor | seconds | MB/s | Lethe's phase / floor |")
     print("| --- | ---: | ---: | ---: |")

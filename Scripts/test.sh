@@ -18,6 +18,10 @@ python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m 
 # docs/schema/ (JSONSchemaTests fail, never skip, without it).
 python3 -c "import jsonschema, referencing" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check 'jsonschema>=4.18' \
     || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'jsonschema>=4.18'
+# lz4 (PyPI, the C reference implementation's bindings): the oracle of LZ4Tests, which checks
+# that Lethe's blocks decode with it and its blocks decode in Lethe; without it those tests fail.
+python3 -c "import lz4.block" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check lz4 \
+    || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages lz4
 
 swift build --build-tests
 

@@ -23,6 +23,10 @@ public struct Configuration: Codable, Equatable, Sendable {
     public var notifications: NotificationSettings = NotificationSettings()
     /// Pack files are repacked when more than this percentage of their bytes is unused.
     public var pruneMaxUnusedPercent: Int = 10
+    /// A blob is stored compressed only when that saves at least this percentage of its
+    /// bytes; 100 turns compression off. Absent means 5 (`BlobCompression.standard`); it is
+    /// optional so that a configuration signed before it existed still verifies.
+    public var compressionMinimumSavingPercent: Int?
     /// Nights over which the nightly run's sampled verification reads every pack once.
     public var verifyRotationNights: Int = 30
     /// Where the nightly run writes node_exporter textfile metrics, if anywhere.
@@ -55,6 +59,7 @@ public struct Configuration: Codable, Equatable, Sendable {
         retention = try c.decodeIfPresent(RetentionPolicy.self, forKey: .retention) ?? defaults.retention
         notifications = try c.decodeIfPresent(NotificationSettings.self, forKey: .notifications) ?? defaults.notifications
         pruneMaxUnusedPercent = try c.decodeIfPresent(Int.self, forKey: .pruneMaxUnusedPercent) ?? defaults.pruneMaxUnusedPercent
+        compressionMinimumSavingPercent = try c.decodeIfPresent(Int.self, forKey: .compressionMinimumSavingPercent)
         verifyRotationNights = try c.decodeIfPresent(Int.self, forKey: .verifyRotationNights) ?? defaults.verifyRotationNights
         metricsFile = try c.decodeIfPresent(String.self, forKey: .metricsFile)
         leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? defaults.leaseSeconds
@@ -85,6 +90,9 @@ public struct Configuration: Codable, Equatable, Sendable {
         }
         guard restoreWindowDays >= 0 else { throw bad("restoreWindowDays must be 0 or more") }
         guard (0...100).contains(pruneMaxUnusedPercent) else { throw bad("pruneMaxUnusedPercent must be 0 to 100") }
+        if let saving = compressionMinimumSavingPercent, !(0...100).contains(saving) {
+            throw bad("compressionMinimumSavingPercent must be 0 to 100 (100 turns compression off)")
+        }
         guard verifyRotationNights >= 1 else { throw bad("verifyRotationNights must be 1 or more") }
         guard leaseSeconds >= 3 else { throw bad("leaseSeconds must be 3 or more") }
         guard backupFailureNights >= 1 else { throw bad("incidentBackupFailureNights must be 1 or more") }

@@ -135,9 +135,14 @@ public final class Installation: @unchecked Sendable {
         try ServiceSigningKey.load(from: keysDirectory)
     }
 
+    /// How new blobs are stored, from `compressionMinimumSavingPercent`.
+    public var compression: BlobCompression {
+        configuration.compressionMinimumSavingPercent.map(BlobCompression.init(minimumSavingPercent:)) ?? .standard
+    }
+
     /// The tenant's repository, opened with its unwrapped DEK.
     public func repository(for tenant: TenantID) throws -> Repository {
-        try Repository(store: store, key: try keystore().unwrapKey(for: tenant))
+        try Repository(store: store, key: try keystore().unwrapKey(for: tenant), compression: compression)
     }
 
     /// `lethe keys rotate`: ratchets every tenant key to a new KEK epoch, audited.

@@ -45,6 +45,23 @@ extension FuzzTargets {
                 invariant(plaintext.count == location.plainLength, "blob length")
             }
         },
+        FuzzTarget("lz4", "an LZ4 block as a compressed blob holds it (3 bytes little-endian: the declared length, capped at a chunk; then the block): LZ4.decompress; and the block's bytes through the compressor and back") { input in
+            guard input.count >= 3 else { throw LZ4Error.truncated }
+            let declared = min(Int(input[0]) | Int(input[1]) << 8 | Int(input[2]) << 16, BlobCompression.maximumUncompressedLength)
+            let block = Array(input.dropFirst(3))
+            // What Lethe writes must decode to what it was made from, whatever the input.
+            for compressed in [LZ4.compress(block), block.withUnsafeBytes { BlobCompression.standard.compress($0) }] {
+                guard let compressed else { continue }
+                do {
+                    let decoded = try LZ4.decompress(compressed, uncompressedLength: block.count)
+                    invariant(decoded == block, "a compressed block decodes to something else")
+                } catch {
+                    fatalError("invariant broken: a compressed block does not decode: \(error)")
+                }
+            }
+            let output = try LZ4.decompress(block, uncompressedLength: declared)
+            invariant(output.count == declared, "decoded length")
+        },
         FuzzTarget("sealed-object", "a sealed object (snapshot, index, tenant record, lock, erasure ledger), opened under the fixed key by kind (byte 5), then decoded") { input in
             let repository = FuzzFixtures.repository
             let tenant = FuzzFixtures.tenant

@@ -50,7 +50,7 @@ final class BlobWriter {
         }
         let entry: PackEntry
         do {
-            entry = try pack!.add(plaintext, id: id, type: type)
+            entry = try pack!.add(plaintext, id: id, type: type, compression: repository.compression)
         } catch {
             pack = nil  // its writer is aborted; nothing of it becomes visible
             throw error

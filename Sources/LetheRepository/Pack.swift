@@ -11,12 +11,15 @@ public enum BlobType: UInt8, Sendable {
 public struct BlobLocation: Hashable, Sendable {
     public let pack: PackID
     public let type: BlobType
-    /// Bit 0 is reserved for "compressed"; Lethe 0.1 never sets it.
+    /// Bit 0: the blob is stored as an LZ4 block (`BlobCompression`); no other bit is used.
     public let flags: UInt8
     public let offset: Int
     /// Bytes in the pack: ciphertext and tag.
     public let sealedLength: Int
+    /// The blob's own length: for a compressed blob, what its block decodes to.
     public let plainLength: Int
+
+    public var isCompressed: Bool { flags & BlobCompression.flag != 0 }
 }
 
 /// One entry of a pack header (and of an index file).
@@ -33,8 +36,8 @@ public struct PackEntry: Hashable, Sendable {
 /// is AES-256-GCM under that key with nonce `00000000 ‖ offset (u64 big-endian)`; the header
 /// with nonce `ffffffff ‖ 0⁸`. Offsets are distinct within a pack and the pack id is random,
 /// so no (key, nonce) pair repeats. Each blob's associated data binds tenant, "blob", its id,
-/// the pack id, its type, flags and offset; the header's binds tenant, "pack-header" and the
-/// pack id. See docs/format.md.
+/// the pack id, its type, flags and offset, and for a compressed blob the length it decodes
+/// to; the header's binds tenant, "pack-header" and the pack id. See docs/format.md.
 package enum Pack {
     static let preamble: [UInt8] = Array("LTHPACK".utf8) + [1]
     static let headerNonce: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]
@@ -55,6 +58,11 @@ package enum Pack {
         extra.append(location.type.rawValue)
         extra.append(location.flags)
         for shift in stride(from: 56, through: 0, by: -8) { extra.append(UInt8(truncatingIfNeeded: UInt64(location.offset) >> UInt64(shift))) }
+        // A compressed blob's tag covers the length its block must decode to, so the blob
+        // itself, not only the header that lists it, says how much output it may produce.
+        if location.isCompressed {
+            for shift in stride(from: 56, through: 0, by: -8) { extra.append(UInt8(truncatingIfNeeded: UInt64(location.plainLength) >> UInt64(shift))) }
+        }
         return AssociatedData.make(tenant: tenant, kind: "blob", id: id.bytes, extra: extra)
     }
 
@@ -85,14 +93,25 @@ package enum Pack {
         for _ in 0..<count {
             guard let type = BlobType(rawValue: try reader.byte()) else { throw MalformedData(what: what, reason: "unknown blob type") }
             let flags = try reader.byte()
-            // Bit 0 is reserved for compression, which version 1 never writes; a reader must
-            // refuse what it does not understand rather than return the bytes as plain.
-            guard flags == 0 else { throw MalformedData(what: what, reason: "blob flags \(flags) are not understood by this version") }
+            // Bit 0 is compression; a reader must refuse a bit it does not understand rather
+            // than return the bytes as plain.
+            guard flags & ~BlobCompression.flag == 0 else {
+                throw MalformedData(what: what, reason: "blob flags \(flags) are not understood by this version")
+            }
             let id: BlobID = try reader.identifier()
             let offset = try reader.count()
             let sealed = try reader.count()
             let plain = try reader.count()
-            guard sealed == plain + AESGCM.tagByteCount else { throw MalformedData(what: what, reason: "blob lengths disagree") }
+            if flags & BlobCompression.flag == 0 {
+                guard sealed == plain + AESGCM.tagByteCount else { throw MalformedData(what: what, reason: "blob lengths disagree") }
+            } else {
+                // A block is at least one byte, and decodes to at most one chunk and to no
+                // more than its length allows.
+                let block = sealed - AESGCM.tagByteCount
+                guard block >= 1, plain <= BlobCompression.maximumUncompressedLength, plain <= LZ4.maximumDecompressedLength(block) else {
+                    throw MalformedData(what: what, reason: "compressed blob lengths are impossible")
+                }
+            }
             entries.append(PackEntry(id: id, location: BlobLocation(
                 pack: pack, type: type, flags: flags, offset: offset, sealedLength: sealed, plainLength: plain)))
         }
@@ -123,15 +142,23 @@ package final class PackWriter {
         try emit(Pack.preamble)
     }
 
-    /// Encrypts `plaintext` into the pack as blob `id`.
-    package func add(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws -> PackEntry {
+    /// Encrypts `plaintext` into the pack as blob `id`, compressed first when `compression`
+    /// says it is worth it.
+    package func add(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType, compression: BlobCompression = .off) throws -> PackEntry {
+        let block = compression.compress(plaintext)
+        let stored = block?.count ?? plaintext.count
         let location = BlobLocation(
-            pack: self.id, type: type, flags: 0, offset: size,
-            sealedLength: plaintext.count + AESGCM.tagByteCount, plainLength: plaintext.count)
+            pack: self.id, type: type, flags: block == nil ? 0 : BlobCompression.flag, offset: size,
+            sealedLength: stored + AESGCM.tagByteCount, plainLength: plaintext.count)
         let aad = Pack.blobAssociatedData(id, location, tenant: keys.tenant)
         scratch.removeAll(keepingCapacity: true)
         try aad.withUnsafeBytes { ad in
-            try AESGCM.seal(plaintext, key: key, nonce: Pack.blobNonce(offset: location.offset), authenticating: ad, appendingTo: &scratch)
+            let nonce = Pack.blobNonce(offset: location.offset)
+            if let block {
+                try block.withUnsafeBytes { try AESGCM.seal($0, key: key, nonce: nonce, authenticating: ad, appendingTo: &scratch) }
+            } else {
+                try AESGCM.seal(plaintext, key: key, nonce: nonce, authenticating: ad, appendingTo: &scratch)
+            }
         }
         try emit(scratch)
         let entry = PackEntry(id: id, location: location)

@@ -13,11 +13,14 @@ public final class Repository: @unchecked Sendable {
     public let store: ObjectStore
     public let keys: TenantKeys
     public let chunker: Chunker
+    /// How new blobs are stored (reading understands every blob, compressed or not).
+    public let compression: BlobCompression
     public private(set) var index = BlobIndex()
 
-    public init(store: ObjectStore, key: DataEncryptionKey) throws {
+    public init(store: ObjectStore, key: DataEncryptionKey, compression: BlobCompression = .standard) throws {
         tenant = key.tenant
         self.store = store
+        self.compression = compression
         keys = try TenantKeys(key)
         chunker = Chunker(gear: keys.gear)
     }
@@ -89,14 +92,22 @@ public final class Repository: @unchecked Sendable {
     public func openBlob(
         _ sealed: UnsafeRawBufferPointer, id: BlobID, location: BlobLocation, packKey: SymmetricKey?
     ) throws -> [UInt8] {
-        guard location.flags == 0 else {
+        guard location.flags & ~BlobCompression.flag == 0 else {
             throw IntegrityViolation(object: Layout.pack(tenant, location.pack), problem: "blob \(id.short) has flags \(location.flags) this version does not understand")
         }
         let key = try packKey ?? Pack.key(pack: location.pack, keys: keys)
         let aad = Pack.blobAssociatedData(id, location, tenant: tenant)
         do {
-            return try aad.withUnsafeBytes { ad in
+            let opened = try aad.withUnsafeBytes { ad in
                 try AESGCM.open(sealed, key: key, nonce: Pack.blobNonce(offset: location.offset), authenticating: ad)
+            }
+            guard location.isCompressed else { return opened }
+            do {
+                return try BlobCompression.decompress(opened, plainLength: location.plainLength)
+            } catch {
+                // Authenticated, yet not a block of that length: written so by a broken writer.
+                throw IntegrityViolation(
+                    object: Layout.pack(tenant, location.pack), problem: "blob \(id.short) does not decompress: \(error)")
             }
         } catch CryptoError.authenticationFailure {
             throw IntegrityViolation(

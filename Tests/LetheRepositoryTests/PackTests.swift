@@ -124,18 +124,25 @@ import Testing
         #expect(try FileSystem.listDirectory("\(fixture.store.root)/.staging").isEmpty)
     }
 
-    /// A pack as a writer that sets blob flags would make it (PackWriter always writes 0).
-    func handMadePack(_ repository: Repository, _ plaintext: [UInt8], flags: UInt8) throws -> (PackID, PackEntry, Int) {
+    /// A pack of one blob built from docs/format.md by hand: `stored` is what is sealed (the
+    /// plaintext, or an LZ4 block of it), `plainLength` what the header says the blob is, and
+    /// `sealedFor` the location whose associated data the blob is sealed with (by default the
+    /// one the header lists).
+    func handMadePack(
+        _ repository: Repository, _ plaintext: [UInt8], flags: UInt8, stored: [UInt8]? = nil, plainLength: Int? = nil,
+        sealedFor: ((BlobLocation) -> BlobLocation)? = nil
+    ) throws -> (PackID, PackEntry, Int) {
         let pack = try PackID.random()
         let key = try Pack.key(pack: pack, keys: repository.keys)
         let id = try repository.keys.blobID(for: plaintext)
+        let stored = stored ?? plaintext
         let location = BlobLocation(
-            pack: pack, type: .data, flags: flags, offset: 8, sealedLength: plaintext.count + 16, plainLength: plaintext.count)
+            pack: pack, type: .data, flags: flags, offset: 8, sealedLength: stored.count + 16, plainLength: plainLength ?? plaintext.count)
         let entry = PackEntry(id: id, location: location)
         var bytes = Pack.preamble
         bytes += try AESGCM.seal(
-            plaintext, key: key, nonce: Pack.blobNonce(offset: 8),
-            authenticating: Pack.blobAssociatedData(id, location, tenant: repository.tenant))
+            stored, key: key, nonce: Pack.blobNonce(offset: 8),
+            authenticating: Pack.blobAssociatedData(id, sealedFor?(location) ?? location, tenant: repository.tenant))
         let header = try AESGCM.seal(
             Pack.encodeHeader([entry]), key: key, nonce: Pack.headerNonce,
             authenticating: Pack.headerAssociatedData(pack, tenant: repository.tenant))
@@ -153,13 +160,81 @@ import Testing
         #expect(try repository.readBlob(entry.id) == Array("by the spec".utf8))
     }
 
-    /// docs/format.md: flags bit 0 means "compressed", never set by version 1; "a reader must
-    /// refuse a set bit it does not understand".
-    @Test(arguments: [1, 2, 0x80] as [UInt8])
+    /// docs/format.md: flags bit 0 means "compressed"; "a reader must refuse a set bit it does
+    /// not understand".
+    @Test(arguments: [2, 3, 0x80] as [UInt8])
     func aBlobFlagTheReaderDoesNotUnderstandIsRefused(_ flags: UInt8) throws {
         let repository = try fixture.repository("acme")
         let (pack, entry, _) = try handMadePack(repository, Array("maybe compressed".utf8), flags: flags)
         #expect(throws: (any Error).self, "the header is accepted") { _ = try repository.readPackHeader(pack) }
         #expect(throws: (any Error).self, "the blob is returned as if it were plain") { _ = try repository.readBlob(entry.id) }
+    }
+
+    // MARK: Compressed blobs
+
+    @Test func aBlobThatShrinksIsStoredCompressedAndReadsBack() throws {
+        let repository = try fixture.repository("acme")
+        let text = sampleText(300_000, seed: 1)
+        let random = testBytes(300_000, seed: 2)
+        let (pack, entries, size) = try writePack(repository, blobs: [text, random, [1, 2, 3]], compression: .standard)
+        #expect(entries.map(\.location.isCompressed) == [true, false, false])
+        #expect(entries[0].location.sealedLength < text.count / 2)
+        #expect(entries[0].location.plainLength == text.count)
+        #expect(entries[1].location.sealedLength == random.count + 16)
+        #expect(size < text.count + random.count)
+        #expect(try repository.readPackHeader(pack).entries == entries)
+        let reopened = try fixture.repository("acme")
+        try reopened.loadIndex()
+        #expect(try reopened.readBlob(entries[0].id) == text)
+        #expect(try reopened.readBlob(entries[1].id) == random)
+        #expect(try reopened.readBlob(entries[2].id) == [1, 2, 3])
+    }
+
+    @Test func aCompressedBlobBuiltByHandFromTheFormatReads() throws {
+        let repository = try fixture.repository("acme")
+        let text = sampleText(50_000, seed: 3)
+        let block = try #require(LZ4.compress(text))
+        let (pack, entry, _) = try handMadePack(repository, text, flags: 1, stored: block)
+        #expect(try repository.readPackHeader(pack).entries == [entry])
+        #expect(try repository.readBlob(entry.id) == text)
+    }
+
+    /// The uncompressed length is in the blob's associated data: a blob sealed for another
+    /// length does not authenticate, even under a header that lists it.
+    @Test func aCompressedBlobSealedForAnotherLengthDoesNotAuthenticate() throws {
+        let repository = try fixture.repository("acme")
+        let text = sampleText(50_000, seed: 3)
+        let block = try #require(LZ4.compress(text))
+        let (_, entry, _) = try handMadePack(repository, text, flags: 1, stored: block, sealedFor: { location in
+            BlobLocation(pack: location.pack, type: location.type, flags: location.flags, offset: location.offset,
+                         sealedLength: location.sealedLength, plainLength: location.plainLength + 1)
+        })
+        let error = #expect(throws: IntegrityViolation.self) { _ = try repository.readBlob(entry.id) }
+        #expect(error?.problem.contains("does not authenticate") == true)
+    }
+
+    /// An authenticated block that does not decode to the length its header gives (a broken
+    /// writer) is an integrity violation, and so is a plain blob flagged as compressed.
+    @Test func aCompressedBlobThatDoesNotDecodeIsAnIntegrityViolation() throws {
+        let repository = try fixture.repository("acme")
+        let text = sampleText(50_000, seed: 3)
+        let block = try #require(LZ4.compress(text))
+        for (stored, length) in [(block, text.count - 1), (block, text.count + 1), (Array(block.dropLast()), text.count), (text, text.count)] {
+            let (_, entry, _) = try handMadePack(repository, text, flags: 1, stored: stored, plainLength: length)
+            let error = #expect(throws: IntegrityViolation.self) { _ = try repository.readBlob(entry.id) }
+            #expect(error?.problem.contains("does not decompress") == true, "\(String(describing: error))")
+        }
+    }
+
+    /// The header refuses a compressed blob that would decode to more than a chunk, or to
+    /// more than its block can hold.
+    @Test(arguments: [BlobCompression.maximumUncompressedLength + 1, 100 * 255 + 25])
+    func aHeaderWithAnImpossibleUncompressedLengthIsRefused(_ plainLength: Int) throws {
+        let entry = PackEntry(id: BlobID(bytes: [UInt8](repeating: 1, count: 32)), location: BlobLocation(
+            pack: try PackID.random(), type: .data, flags: 1, offset: 8, sealedLength: 100 + 16, plainLength: plainLength))
+        let error = #expect(throws: MalformedData.self) {
+            _ = try Pack.decodeHeader(Pack.encodeHeader([entry]), pack: entry.location.pack, what: "pack header")
+        }
+        #expect(error?.reason.contains("impossible") == true)
     }
 }

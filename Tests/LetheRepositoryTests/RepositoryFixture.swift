@@ -34,8 +34,8 @@ final class RepositoryFixture {
     }
 
     /// A fresh `Repository` instance for the tenant (nothing loaded yet).
-    func repository(_ tenant: String) throws -> Repository {
-        try Repository(store: store, key: try key(tenant))
+    func repository(_ tenant: String, compression: BlobCompression = .standard) throws -> Repository {
+        try Repository(store: store, key: try key(tenant), compression: compression)
     }
 
     /// A new empty directory `name` below the fixture's root.
@@ -73,11 +73,13 @@ final class RepositoryFixture {
 /// Writes one pack of `blobs` (data blobs) with `PackWriter`; returns its id and entries.
 /// With `indexed`, also writes an index file listing it.
 @discardableResult
-func writePack(_ repository: Repository, blobs: [[UInt8]], indexed: Bool = true) throws -> (PackID, [PackEntry], Int) {
+func writePack(_ repository: Repository, blobs: [[UInt8]], indexed: Bool = true, compression: BlobCompression = .off) throws -> (PackID, [PackEntry], Int) {
     let writer = try PackWriter(keys: repository.keys, store: repository.store)
     var entries: [PackEntry] = []
     for blob in blobs {
-        entries.append(try blob.withUnsafeBytes { try writer.add($0, id: try repository.keys.blobID(for: $0), type: .data) })
+        entries.append(try blob.withUnsafeBytes {
+            try writer.add($0, id: try repository.keys.blobID(for: $0), type: .data, compression: compression)
+        })
     }
     let size = try writer.finish()
     if indexed {

@@ -19,6 +19,7 @@ enum ConfigCommands {
     private static let setters: [String: @Sendable (inout Configuration, String) throws -> Void] = [
         "restoreWindowDays": { $0.restoreWindowDays = try number($1) },
         "pruneMaxUnusedPercent": { $0.pruneMaxUnusedPercent = try number($1) },
+        "compressionMinimumSavingPercent": { $0.compressionMinimumSavingPercent = try optionalNumber($1) },
         "verifyRotationNights": { $0.verifyRotationNights = try number($1) },
         "leaseSeconds": { $0.leaseSeconds = try number($1) },
         "incidentBackupFailureNights": { $0.incidentBackupFailureNights = try number($1) },
