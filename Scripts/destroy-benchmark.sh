@@ -73,7 +73,8 @@ start=$(date +%s.%N)
 /usr/bin/time -v -o "$work/execute.time" "$lethe" destroy execute "$request" > "$work/execute.log" 2>&1 \
     || { echo "destroy execute failed (see $work/execute.log):" >&2; tail -5 "$work/execute.log" >&2; exit 1; }
 executed=$(echo "$(date +%s.%N) - $start" | bc)
-left=$(find "$LETHE_HOME/store/tenants/big" -type f 2> /dev/null | wc -l)
+# The tenant's folder itself is gone after a destruction; find then fails, which is the answer 0.
+left=$( (find "$LETHE_HOME/store/tenants/big" -type f 2> /dev/null || true) | wc -l)
 rss=$(awk -F': ' '/Maximum resident set size/ {printf "%d", $2 / 1024}' "$work/execute.time")
 
 echo "## $(date -u +%Y-%m-%d): destroy execute of one tenant, \`Scripts/destroy-benchmark.sh --objects $objects\`"
