@@ -220,6 +220,50 @@ import Testing
         #expect(try ErasureFilterTests.sqlite3(erased, "SELECT count(*) FROM contacts") == "3\n")
     }
 
+    /// A tenant's database can carry its own SQL: a trigger that copies each deleted row
+    /// elsewhere would keep the person in the released file. The copy runs with triggers off.
+    @Test func triggersInTheFileDoNotRunAndKeepNoCopyOfTheErasedRow() throws {
+        let (path, _) = try database(wal: false)
+        defer { try? FileManager.default.removeItem(atPath: FileSystem.parent(of: path)) }
+        _ = try ErasureFilterTests.sqlite3(path, """
+            CREATE TABLE history(email TEXT, name TEXT);
+            CREATE TRIGGER keep AFTER DELETE ON contacts BEGIN INSERT INTO history VALUES (old.email, old.name); END;
+            CREATE TRIGGER keep2 AFTER UPDATE ON orders BEGIN INSERT INTO history VALUES (old.email, 'order'); END;
+            """)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let statements: [SQLiteEraser.Statement] = [
+            .init(sql: "DELETE FROM contacts WHERE email = ?", parameters: ["alice@example.com"]),
+            .init(sql: "UPDATE orders SET email = NULL WHERE email = ?", parameters: ["alice@example.com"]),
+        ]
+        let (out, changed) = try SQLiteEraser.apply(statements, to: bytes, path: "db/app.sqlite")
+        #expect(changed == 2)
+        #expect(!String(decoding: out, as: UTF8.self).contains("alice@example.com"))
+        let erased = FileSystem.parent(of: path) + "/erased.sqlite"
+        try Data(out).write(to: URL(fileURLWithPath: erased))
+        #expect(try ErasureFilterTests.sqlite3(erased, "SELECT count(*) FROM history; SELECT count(*) FROM contacts WHERE email = 'alice@example.com';") == "0\n0\n")
+        // The triggers are still in the schema (the file is otherwise as it was) and the
+        // sqlite3 CLI, which runs them, would have copied the row: the test is not vacuous.
+        #expect(try ErasureFilterTests.sqlite3(erased, "SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name") == "keep\nkeep2\n")
+        _ = try ErasureFilterTests.sqlite3(path, "DELETE FROM contacts WHERE email = 'alice@example.com'")
+        #expect(try ErasureFilterTests.sqlite3(path, "SELECT email FROM history") == "alice@example.com\n")
+        // The check after a purge runs the UPDATE rule again the same way: no trigger there either.
+        let filter = try ErasureFilter(rules: [
+            .sql(statement: "UPDATE orders SET email = NULL WHERE email = ?", parameters: ["alice@example.com"], files: "db/*"),
+        ], sqliteSources: [], ledgerVersion: 1)
+        #expect(try ErasureCheck.remaining(filter.contentRules(for: "db/app.sqlite"), in: out, path: "db/app.sqlite") == 0)
+    }
+
+    @Test func theCopyOfATenantDatabaseDistrustsItsSchema() throws {
+        let (path, bytes) = try database(wal: false)
+        defer { try? FileManager.default.removeItem(atPath: FileSystem.parent(of: path)) }
+        let copy = try Database.inMemory(copying: bytes, what: "db/app.sqlite")
+        #expect(try copy.query("PRAGMA trusted_schema").first?.int(0) == 0)
+        // Defensive mode: the schema cannot be written directly.
+        #expect(throws: SQLiteError.self) { try copy.execute("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'x'") }
+        // DQS_DML off: "alice@example.com" is a column name, not a string.
+        #expect(throws: SQLiteError.self) { try copy.query("SELECT count(*) FROM contacts WHERE email = \"alice@example.com\"") }
+    }
+
     @Test func sqlAndRowRulesOnOneFileAreRefused() throws {
         let filter = try ErasureFilter(rules: [
             .sql(statement: "DELETE FROM t WHERE e = ?", parameters: ["a"], files: "data/*"),

@@ -11,6 +11,7 @@ extension Database {
             throw SQLiteError(code: SQLITE_NOTADB, message: "\(what) is not a SQLite database")
         }
         let database = try Database(path: ":memory:")
+        try database.distrustSchema(what: what)
         var copy = bytes
         database.journalBytes = (copy[18], copy[19])
         if copy[18] == 2 || copy[19] == 2 {
@@ -33,6 +34,25 @@ extension Database {
             throw SQLiteError(code: error.code, message: "\(what): \(error.message)")
         }
         return database
+    }
+
+    /// Makes the connection run only the SQL it is given, not SQL the file brings: the file
+    /// comes from a tenant's source, so its schema is untrusted. Triggers are off (an AFTER
+    /// DELETE trigger could copy an erased row into another table), defensive mode forbids
+    /// writing the schema or pages directly, double-quoted strings are not taken as string
+    /// literals, and `trusted_schema` is off so views and defaults cannot call functions with
+    /// side effects. Each setting is read back: one not in force is an error, not a warning.
+    func distrustSchema(what: String) throws {
+        for (option, value, name) in [
+            (SQLITE_DBCONFIG_ENABLE_TRIGGER, Int32(0), "ENABLE_TRIGGER"), (SQLITE_DBCONFIG_DEFENSIVE, 1, "DEFENSIVE"),
+            (SQLITE_DBCONFIG_DQS_DML, 0, "DQS_DML"),
+        ] where csqlite_db_config_int(handle, option, value) != value {
+            throw SQLiteError(code: SQLITE_ERROR, message: "cannot set SQLITE_DBCONFIG_\(name) on the copy of \(what)")
+        }
+        try execute("PRAGMA trusted_schema = OFF")
+        guard try query("PRAGMA trusted_schema").first?.int(0) == 0 else {
+            throw SQLiteError(code: SQLITE_ERROR, message: "cannot turn trusted_schema off on the copy of \(what)")
+        }
     }
 
     /// The bytes of the main database as a database file, with the journal mode bytes of the
