@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    @Test func loneCRLineEndsEndRecordsAndTheirBytesAreKept() throws {
+        let input = Array("email,name\ralice@x.com,Alice\rbob@x.com,Bob\r\"carol\rquoted@x.com\",Carol\r".utf8)
+        let (out, removed) = try CSVRowFilter.filter(input, column: "email", value: "alice@x.com", path: "c.csv")
+        #expect(removed == 1)
+        #expect(String(decoding: out, as: UTF8.self) == "email,name\rbob@x.com,Bob\r\"carol\rquoted@x.com\",Carol\r")
+        // Python's csv module also reads a lone CR as a line end: the rows are the original's but Alice's.
+        let oracle = """
+            import csv, sys, json
+            print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))))
+            """
+        let before = try JSONSerialization.jsonObject(with: Data(try ErasureFilterTests.python(oracle, input: input).utf8)) as! [[String]]
+        let after = try JSONSerialization.jsonObject(with: Data(try ErasureFilterTests.python(oracle, input: out).utf8)) as! [[String]]
+        #expect(before.count == 4)
+        #expect(after == before.filter { $0[0] != "alice@x.com" })
+        // A mix of line ends, each kept as it was.
+        let mixed = Array("email\r\nalice@x.com\rbob@x.com\nalice@x.com\r\ncarol@x.com".utf8)
+        let (mixedOut, mixedRemoved) = try CSVRowFilter.filter(mixed, column: "email", value: "alice@x.com", path: "c.csv")
+        #expect(mixedRemoved == 2 && String(decoding: mixedOut, as: UTF8.self) == "email\r\nbob@x.com\ncarol@x.com")
+    }
+
     @Test func aValueOnlyInsideAnotherFieldDoesNotMatch() throws {
         let input = Array("email,note\nbob@example.com,wrote to alice@example.com\n".utf8)
         let (out, removed) = try CSVRowFilter.filter(input, column: "email", value: "alice@example.com", path: "c.csv")

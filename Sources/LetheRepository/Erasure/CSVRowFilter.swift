@@ -1,7 +1,7 @@
 import LetheStore
 
 /// Removes the rows of a CSV file (RFC 4180: comma-separated, fields optionally in double
-/// quotes with `""` for a quote, CRLF or LF line ends, a header row naming the columns)
+/// quotes with `""` for a quote, CRLF, LF or CR line ends, a header row naming the columns)
 /// whose field in `column` is exactly `value`. Every other byte is kept as it was: the header,
 /// the other rows, their quoting and line ends.
 enum CSVRowFilter {
@@ -72,8 +72,10 @@ enum CSVRowFilter {
                 fields.append(field)
                 field = []
                 index += 1
-            case cr where index + 1 < bytes.count && bytes[index + 1] == lf, lf:
-                index += byte == cr ? 2 : 1
+            case cr, lf:
+                // CRLF, LF, or a lone CR (old Mac line ends): each ends the record. Taking a
+                // lone CR as field data would make the whole file one record and remove nothing.
+                index += byte == cr && index + 1 < bytes.count && bytes[index + 1] == lf ? 2 : 1
                 fields.append(field)
                 records.append(Record(range: start..<index, fields: fields))
                 fields = []
