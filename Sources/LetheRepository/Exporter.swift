@@ -60,6 +60,8 @@ public final class Exporter {
         let filter = erasure.flatMap { $0.isEmpty ? nil : $0 }
         var outcome = filter?.outcome()
         var contentRules: [Int: [ErasureFilter.Rule]] = [:]
+        // The other names of hard-linked files the ledger erases or filters.
+        let hardLinks = try filter.map { try HardLinkErasure(filter: $0, root: rootID, repository: repository) }
         // The names of the directories above the entry being visited.
         var above: [String] = []
         // Depth first, by name, with the walk's own stack: what is still to visit, the next last.
@@ -74,7 +76,11 @@ public final class Exporter {
                 }
                 if entry.node.kind == .directory { above.append(entry.node.name) }
                 if entry.node.kind == .file {
-                    let rules = filter.contentRules(for: path)
+                    if hardLinks?.erases(entry.node) == true {
+                        outcome?.entriesLeftOut += 1
+                        continue
+                    }
+                    let rules = hardLinks?.rules(for: entry.node, own: filter.contentRules(for: path)) ?? filter.contentRules(for: path)
                     if !rules.isEmpty {
                         contentRules[entries.count] = rules
                         outcome?.files.append(ErasureOutcome.File(path: path, rules: rules.map(\.number), changed: 0))

@@ -63,6 +63,8 @@ extension Restorer.Plan {
         var links: [(entry: Restorer.Entry, file: Int)] = []
         // The first name of each file with several links, by device and inode.
         var linked: [[UInt64]: Int] = [:]
+        // The other names of hard-linked files the ledger erases or filters.
+        let hardLinks = try filter.map { try HardLinkErasure(filter: $0, root: rootID, repository: repository) }
 
         // The directories leading to the subpath are restored too, each with its own metadata.
         var tree = try repository.loadTree(rootID)
@@ -104,7 +106,11 @@ extension Restorer.Plan {
                     continue
                 }
                 if entry.node.kind == .file {
-                    let rules = filter.contentRules(for: path)
+                    if hardLinks?.erases(entry.node) == true {
+                        outcome?.entriesLeftOut += 1
+                        continue
+                    }
+                    let rules = hardLinks?.rules(for: entry.node, own: filter.contentRules(for: path)) ?? filter.contentRules(for: path)
                     if !rules.isEmpty { fileRules = (path, rules) }
                 }
             }

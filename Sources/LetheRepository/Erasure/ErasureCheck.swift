@@ -17,6 +17,8 @@ public struct ErasureCheck {
     public private(set) var findings: [Finding] = []
     public private(set) var referenced = Set<BlobID>()
     public private(set) var filesChecked = 0
+    /// The other names of hard-linked files the ledger erases or filters.
+    private var hardLinks: HardLinkErasure?
 
     public init(repository: Repository, filter: ErasureFilter) {
         self.repository = repository
@@ -26,6 +28,7 @@ public struct ErasureCheck {
     public mutating func check(_ snapshot: Snapshot) throws {
         guard let root = snapshot.treeID else { throw LetheError.integrity("snapshot has no root tree") }
         try repository.loadIndex()
+        hardLinks = try HardLinkErasure(filter: filter, root: root, repository: repository)
         try check(tree: root, path: "")
     }
 
@@ -34,13 +37,14 @@ public struct ErasureCheck {
         for node in try repository.loadTree(id).nodes {
             let nodePath = path.isEmpty ? node.name : "\(path)/\(node.name)"
             referenced.formUnion(node.content)
-            if filter.erases(nodePath) {
+            if filter.erases(nodePath) || hardLinks?.erases(node) == true {
                 findings.append(Finding(path: "(an erased path)", problem: "a path rule still matches an entry"))
                 continue
             }
             if node.kind == .directory, let subtree = node.subtree { try check(tree: subtree, path: nodePath) }
             guard node.kind == .file else { continue }
-            let rules = filter.contentRules(for: nodePath)
+            let own = filter.contentRules(for: nodePath)
+            let rules = hardLinks?.rules(for: node, own: own) ?? own
             guard !rules.isEmpty else { continue }
             filesChecked += 1
             var content: [UInt8] = []

@@ -27,6 +27,9 @@ public final class SnapshotRewriter {
     private var replaced = Set<BlobID>()
     private var filesChanged = 0
     private var entriesDropped = 0
+    /// The other names of hard-linked files the ledger erases or filters, in the snapshot
+    /// being rewritten.
+    private var hardLinks: HardLinkErasure?
 
     public init(repository: Repository, filter: ErasureFilter) {
         self.repository = repository
@@ -45,6 +48,7 @@ public final class SnapshotRewriter {
     public func rewrite(_ snapshot: Snapshot) throws -> Outcome {
         try repository.loadIndex()
         guard let root = snapshot.treeID else { throw LetheError.integrity("snapshot has no root tree") }
+        hardLinks = try HardLinkErasure(filter: filter, root: root, repository: repository)
         let (tree, changed) = try rewrite(tree: root, path: "")
         guard changed else {
             return Outcome(snapshot: nil, replacedBlobs: [], filesChanged: 0, entriesDropped: 0)
@@ -61,7 +65,7 @@ public final class SnapshotRewriter {
         var nodes: [Node] = []
         for var node in tree.nodes {
             let nodePath = path.isEmpty ? node.name : "\(path)/\(node.name)"
-            if filter.erases(nodePath) {
+            if filter.erases(nodePath) || hardLinks?.erases(node) == true {
                 try collect(node)
                 entriesDropped += 1
                 changed = true
@@ -77,7 +81,8 @@ public final class SnapshotRewriter {
                     changed = true
                 }
             case .file:
-                let rules = filter.contentRules(for: nodePath)
+                let own = filter.contentRules(for: nodePath)
+                let rules = hardLinks?.rules(for: node, own: own) ?? own
                 guard !rules.isEmpty else { break }
                 var content: [UInt8] = []
                 content.reserveCapacity(node.size)
