@@ -74,6 +74,10 @@ public final class Exporter {
                     outcome?.entriesLeftOut += 1
                     continue
                 }
+                if try SQLiteSidecar.leavesOut(path, node: entry.node, filter: filter) {
+                    outcome?.entriesLeftOut += 1
+                    continue
+                }
                 if entry.node.kind == .directory { above.append(entry.node.name) }
                 if entry.node.kind == .file {
                     if hardLinks?.erases(entry.node) == true {

@@ -105,6 +105,10 @@ extension Restorer.Plan {
                     outcome?.entriesLeftOut += 1
                     continue
                 }
+                if try SQLiteSidecar.leavesOut(path, node: entry.node, filter: filter) {
+                    outcome?.entriesLeftOut += 1
+                    continue
+                }
                 if entry.node.kind == .file {
                     if hardLinks?.erases(entry.node) == true {
                         outcome?.entriesLeftOut += 1

@@ -41,6 +41,13 @@ public struct ErasureCheck {
                 findings.append(Finding(path: "(an erased path)", problem: "a path rule still matches an entry"))
                 continue
             }
+            do {
+                if try SQLiteSidecar.leavesOut(nodePath, node: node, filter: filter) {
+                    findings.append(Finding(path: nodePath, problem: "a -shm file beside a database the rules change is still there"))
+                }
+            } catch {
+                findings.append(Finding(path: nodePath, problem: "a SQLite log beside a database the rules change is still there"))
+            }
             if node.kind == .directory, let subtree = node.subtree { try check(tree: subtree, path: nodePath) }
             guard node.kind == .file else { continue }
             let own = filter.contentRules(for: nodePath)

@@ -109,8 +109,8 @@ public struct ErasureOutcome: Codable, Sendable, Equatable {
     public var rulesInForce = 0
     public var ledgerVersion = 0
     /// Files, links and directories left out by path rules (each directory counted once,
-    /// with everything in it) and other names of
-    /// erased files.
+    /// with everything in it), other names of erased files, and `-shm` files beside a
+    /// database SQL rules change.
     public var entriesLeftOut = 0
     public var files: [File] = []
 

@@ -65,7 +65,9 @@ public final class SnapshotRewriter {
         var nodes: [Node] = []
         for var node in tree.nodes {
             let nodePath = path.isEmpty ? node.name : "\(path)/\(node.name)"
-            if filter.erases(nodePath) || hardLinks?.erases(node) == true {
+            // A log beside a database the rules change fails the purge (it would keep the rows);
+            // its -shm cache is dropped.
+            if try filter.erases(nodePath) || hardLinks?.erases(node) == true || SQLiteSidecar.leavesOut(nodePath, node: node, filter: filter) {
                 try collect(node)
                 entriesDropped += 1
                 changed = true
