@@ -73,10 +73,10 @@ enum JSONRecordFilter {
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 if start == nil { start = index }
                 depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]") where depth > 0:
+            case UInt8(ascii: "}") where depth > 0, UInt8(ascii: "]") where depth > 0:
                 depth -= 1
                 end = index + 1
-            case UInt8(ascii: "]"), UInt8(ascii: ",") where depth == 0:
+            case UInt8(ascii: "]") where depth == 0, UInt8(ascii: ",") where depth == 0:
                 if let begin = start { ranges.append(begin..<end) }
                 start = nil
                 if byte == UInt8(ascii: "]") { return ranges }
