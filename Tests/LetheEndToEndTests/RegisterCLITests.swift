@@ -164,6 +164,20 @@ import Testing
         #expect(!home.lethe("register", "export").stdout.contains("nothing-to-see"))
     }
 
+    /// H deleting a tenant's row from the catalog does not take it out of the record of
+    /// processing activities: the export enumerates the tenants the store and keystore hold.
+    @Test func aTenantDeletedFromTheCatalogIsStillInTheExport() throws {
+        let home = try E2EHome()
+        try home.addTenant("acme")
+        try home.addTenant("globex")
+        #expect(home.lethe("tenant", "register", "set", "globex", "--purpose", "payroll").status == 0)
+        let edit = E2EHome.run("/usr/bin/sqlite3", ["\(home.home)/catalog.sqlite", "DELETE FROM tenants WHERE id = 'globex'"])
+        #expect(edit.status == 0, "\(edit.output)")
+        let export = home.lethe("register", "export")
+        #expect(export.status == 0, "\(export.output)")
+        #expect(export.stdout.contains("globex") && export.stdout.contains("payroll"), "\(export.stdout)")
+    }
+
     /// The entry set before the request is in the signed request bytes and in the report, and
     /// `report verify` checks that the two agree.
     @Test func theRegisterIsCarriedIntoTheDestructionReport() throws {

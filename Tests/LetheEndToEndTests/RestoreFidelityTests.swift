@@ -177,12 +177,12 @@ import Testing
             """#, "\(source)/growing.log", "\(home.root)/started", "\(home.root)/stop"]
         try writer.run()
         defer {
-            FileManager.default.createFile(atPath: "\(home.root)/stop", contents: nil)
+            _ = FileManager.default.createFile(atPath: "\(home.root)/stop", contents: nil)
             writer.waitUntilExit()
         }
         while !FileManager.default.fileExists(atPath: "\(home.root)/started") && writer.isRunning { usleep(10_000) }
         let backup = home.lethe("backup", "acme", "--json")
-        FileManager.default.createFile(atPath: "\(home.root)/stop", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(home.root)/stop", contents: nil)
         #expect(backup.status == 1, "\(backup.output)")
         let output = try #require(try backup.json() as? [String: Any])
         let result = try #require((output["tenants"] as? [[String: Any]])?.first)

@@ -71,7 +71,7 @@ struct ReferenceLZ4 {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
         let capture = NSTemporaryDirectory() + "lethe-lz4-python-" + UUID().uuidString
-        FileManager.default.createFile(atPath: capture, contents: nil)
+        _ = FileManager.default.createFile(atPath: capture, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: capture) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: capture))
         process.standardOutput = handle

@@ -100,7 +100,8 @@ public struct TenantRegister: Sendable {
     public func export() throws -> [Row] {
         let registry = TenantRegistry(installation)
         var rows: [Row] = []
-        for id in try registry.list().map(\.id) {
+        // Every tenant the store and the keystore know, not the catalog's list, which H can edit.
+        for id in try registry.everyTenant() {
             let record = try registry.record(id)
             let register = record.register
             for purpose in (register?.purposes.isEmpty ?? true) ? [""] : register!.purposes {
