@@ -92,7 +92,10 @@ final class DirectoryCursor {
         let handle: DirectoryHandle
         do {
             handle = try parent.openDirectory(name)
-        } catch let error as SystemError where error.code == ENOTDIR || error.code == ELOOP {
+        } catch let error as SystemError
+            where error.code == ENOTDIR || error.code == ELOOP || (error.code == ENOENT && identities[index] != nil) {
+            // A link or a file where the directory was, or the directory this restore created
+            // gone (caught between its move and what replaces it): replaced, either way.
             throw DirectoryCursor.replaced(parent.path(of: name))
         }
         try check(handle, is: index, naming: handle.path)
