@@ -72,6 +72,25 @@ import Testing
         try #require(try home.lethe("snapshots", "acme", "--json").json() as? [[String: Any]]).map { $0["time"] as! String }.sorted()
     }
 
+    /// S hides a snapshot while the purge runs: the purge stops before rewriting or pruning
+    /// anything (exit 3, naming it), so the hidden snapshot's data survives; put back, it is
+    /// whole, and the purge then completes over every snapshot.
+    @Test func aSnapshotHiddenFromThePurgeStopsIt() throws {
+        let (home, _, id) = try ErasurePurgeTests.prepared()
+        #expect(try ErasurePurgeTests.approve(id, by: "dana", in: home).status == 0)
+        let folder = "\(home.store)/tenants/acme/snapshots"
+        let hidden = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first)
+        try FileManager.default.moveItem(atPath: "\(folder)/\(hidden)", toPath: "\(home.root)/hidden")
+        let stopped = home.lethe("erase", "purge", id)
+        #expect(stopped.status == 3 && stopped.stderr.contains(String(hidden.prefix(8))), "\(stopped.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 1, "nothing was rewritten")
+        try FileManager.default.moveItem(atPath: "\(home.root)/hidden", toPath: "\(folder)/\(hidden)")
+        #expect(home.lethe("verify", "acme", "--read-data").status == 0)
+        let run = home.lethe("erase", "purge", id, "--json")
+        #expect(run.status == 0, "\(run.output)")
+        #expect((try run.json() as? [String: Any])?["rewritten"].flatMap { $0 as? [String: String] }?.count == 2)
+    }
+
     @Test func aPurgeNeedsADPOsApprovalOverItsDocument() throws {
         let (home, _, id) = try ErasurePurgeTests.prepared()
         let refused = home.lethe("erase", "purge", id)

@@ -63,6 +63,7 @@ public struct ErasurePurge: Sendable {
         }
         // Rewrites are never rewritten again: those logged, and those a crashed run stored
         // before logging (their id is derived from an original still listed).
+        try requireEveryLoggedSnapshot(of: tenant, in: repository)
         let listed = try repository.snapshots()
         var products = Set(rewrites.values)
         for (original, _) in listed { products.insert(try SnapshotRewriter.rewrittenID(of: original, purge: request.id, keys: repository.keys).hex) }
@@ -98,6 +99,7 @@ public struct ErasurePurge: Sendable {
         }
 
         try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix)
+        try requireEveryLoggedSnapshot(of: tenant, in: repository)
         let prune = try Pruner(repository: repository).run(maxUnusedPercent: 0, dryRun: false)
         try installation.catalog().sync(repository)
         FaultPoint.reach("erase.pruned")
@@ -124,6 +126,17 @@ public struct ErasurePurge: Sendable {
     /// (each has its own `erase.rewrite` entry).
     static func digest(of rewrites: [String: String]) throws -> String {
         Hex.encode(try SHA256.hash(Array(rewrites.map { "\($0.key)>\($0.value)" }.sorted().joined(separator: " ").utf8)))
+    }
+
+    /// Stops the purge, before it rewrites or prunes, while a snapshot the log holds (made and
+    /// never forgotten) is absent from the store: one hidden by whoever writes the store would
+    /// be neither rewritten nor kept alive, prune would delete its data, and the certificate
+    /// would speak for snapshots it never saw. Integrity error (exit 3), naming each.
+    private func requireEveryLoggedSnapshot(of tenant: TenantID, in repository: Repository) throws {
+        let missing = LoggedSnapshots(try AuditTrail(installation).history()).compare(tenant, store: try repository.snapshotIDs()).missing
+        guard missing.isEmpty else {
+            throw LetheError.integrity("erasure purge stopped, nothing more changed: \(missing.joined(separator: "; "))")
+        }
     }
 
     private func forget(_ original: SnapshotID, of tenant: TenantID, repository: Repository, request: String) throws {
