@@ -38,50 +38,22 @@ extension ReportVerifier {
 
         let judging = registryVersion(
             certificate.registry.chain, version: document.registry.version, sha256: document.registry.sha256, trust: trust, add: add)
-        var approvers: [Authorizer] = []
-        for approval in certificate.approvals {
-            var problem: String?
-            let authorizer = judging?.authorizer(fingerprint: approval.keyFingerprint)
-            if let pinned = trust.authorizers, !pinned.contains(approval.keyFingerprint) {
-                problem = "key \(approval.keyFingerprint) is not one of the authorizer keys you hold"
-            } else if authorizer == nil || authorizer?.isActive != true {
-                problem = "key \(approval.keyFingerprint) is not an active authorizer of registry version \(document.registry.version)"
-            } else if authorizer?.role != approval.role || authorizer?.name != approval.authorizer {
-                problem = "the registry gives this key the name \(authorizer!.name) and role \(authorizer!.role.rawValue)"
-            } else if !(((try? authorizer!.key()).map { key in
-                Data(base64Encoded: approval.signature).map { key.isValidSignature(Array($0), for: bytes) } ?? false
-            }) ?? false) {
-                problem = "the signature does not verify over the purge document"
-            }
-            if problem == nil, let authorizer { approvers.append(authorizer) }
-            add("approval by \(approval.authorizer)", problem == nil,
-                problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the purge document")
-        }
+        let approvers = approvers(certificate.approvals, over: bytes, named: "the purge document", judging: judging,
+                                  version: document.registry.version, trust: trust, add: add)
         add("approval policy", document.policy.isSatisfied(signedBy: approvers),
             "\(document.policy.summary); \(Set(approvers.map(\.fingerprint)).count) verified approvals")
 
-        let audit = certificate.auditLog
-        let entry = Array(audit.entry.utf8)
-        let checkpoint = (try? Checkpoint.verify(audit.checkpoint, publicKey: trust.serviceKey)) ?? nil
-        guard let checkpoint, checkpoint.size == audit.treeSize, let leaf = try? MerkleTree.leafHash(entry) else {
-            add("audit checkpoint", false, "the checkpoint is not signed by this key or does not match the tree size")
-            return
-        }
-        let path = audit.inclusionProof.compactMap { Data(base64Encoded: $0).map(Array.init) }
-        let included = path.count == audit.inclusionProof.count
-            && ((try? MerkleTree.verifyInclusion(leaf: leaf, index: audit.leafIndex, size: audit.treeSize, proof: path, root: checkpoint.root)) ?? false)
-        add("audit log inclusion", included,
-            included ? "entry \(audit.leafIndex) is in the signed tree of size \(audit.treeSize)" : "the inclusion proof does not lead to the checkpoint")
-        var logged = false
-        if let logEntry = try? JSONDecoder().decode(AuditEntry.self, from: Data(entry)) {
+        if let logged = loggedEntry(certificate.auditLog, trust: trust, add: add) {
             let rewrites = Dictionary(certificate.snapshots.map { ($0.original, $0.rewritten) }, uniquingKeysWith: { first, _ in first })
-            logged = logEntry.operation == "erase.purge" && logEntry.tenant == certificate.tenant && logEntry.index == audit.leafIndex
-                && logEntry.details["request"] == certificate.request.id
-                && logEntry.details["documentSHA256"] == certificate.purgeDocument.sha256
-                && rewrites.count == certificate.snapshots.count
-                && logEntry.details["rewritesSHA256"] == (try? ErasurePurge.digest(of: rewrites))
+            let matches = logged.map { logEntry in
+                logEntry.operation == "erase.purge" && logEntry.tenant == certificate.tenant
+                    && logEntry.details["request"] == certificate.request.id
+                    && logEntry.details["documentSHA256"] == certificate.purgeDocument.sha256
+                    && rewrites.count == certificate.snapshots.count
+                    && logEntry.details["rewritesSHA256"] == (try? ErasurePurge.digest(of: rewrites))
+            } ?? false
+            add("audit entry matches", matches, "the logged erase.purge entry names this tenant, request, purge document and rewrites")
         }
-        add("audit entry matches", logged, "the logged erase.purge entry names this tenant, request, purge document and rewrites")
         let passed = !certificate.verification.isEmpty && certificate.verification.allSatisfy(\.passed)
         add("purge checks", passed, "\(certificate.verification.filter(\.passed).count) of \(certificate.verification.count) recorded checks passed")
     }

@@ -71,51 +71,20 @@ public enum ReportVerifier {
         }
 
         // Each approval: a pinned key, of the judging version, with its role, over the bytes.
-        var approvers: [Authorizer] = []
-        for approval in report.approvals {
-            var problem: String?
-            let authorizer = judging?.authorizer(fingerprint: approval.keyFingerprint)
-            if let pinned = trust.authorizers, !pinned.contains(approval.keyFingerprint) {
-                problem = "key \(approval.keyFingerprint) is not one of the authorizer keys you hold"
-            } else if judging == nil {
-                problem = "no verified registry to judge it by"
-            } else if authorizer == nil || authorizer?.isActive != true {
-                problem = "key \(approval.keyFingerprint) is not an active authorizer of registry version \(request.registry.version)"
-            } else if authorizer?.role != approval.role || authorizer?.name != approval.authorizer {
-                problem = "the registry gives this key the name \(authorizer!.name) and role \(authorizer!.role.rawValue)"
-            } else if !(((try? authorizer!.key()).map { key in
-                Data(base64Encoded: approval.signature).map { key.isValidSignature(Array($0), for: bytes) } ?? false
-            }) ?? false) {
-                problem = "the signature does not verify over the request bytes"
-            }
-            if problem == nil, let authorizer { approvers.append(authorizer) }
-            add("approval by \(approval.authorizer)", problem == nil,
-                problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed the request bytes")
-        }
+        let approvers = approvers(report.approvals, over: bytes, named: "the request bytes", judging: judging,
+                                  version: request.registry.version, trust: trust, add: add)
         let policy = request.policy.isSatisfied(signedBy: approvers)
         add("approval policy", policy, "\(request.policy.summary); \(Plural.count(Set(approvers.map(\.fingerprint)).count, "verified approval"))")
 
-        // Inclusion in the audit log.
-        let audit = report.auditLog
-        let entry = Array(audit.entry.utf8)
-        let checkpoint = (try? Checkpoint.verify(audit.checkpoint, publicKey: trust.serviceKey)) ?? nil
-        if let checkpoint, checkpoint.size == audit.treeSize, let leaf = try? MerkleTree.leafHash(entry) {
-            let path = audit.inclusionProof.compactMap { Data(base64Encoded: $0).map(Array.init) }
-            let included = path.count == audit.inclusionProof.count
-                && ((try? MerkleTree.verifyInclusion(leaf: leaf, index: audit.leafIndex, size: audit.treeSize, proof: path, root: checkpoint.root)) ?? false)
-            add("audit log inclusion", included,
-                included ? "entry \(audit.leafIndex) is in the signed tree of size \(audit.treeSize)" : "the inclusion proof does not lead to the checkpoint")
-            var logged = false
-            if let logEntry = try? JSONDecoder().decode(AuditEntry.self, from: Data(entry)) {
-                logged = logEntry.operation == DestructionState.Operation.execute.rawValue && logEntry.tenant == request.tenant
+        // Inclusion in the audit log, and the entry saying what the report says.
+        if let logged = loggedEntry(report.auditLog, trust: trust, add: add) {
+            let matches = logged.map { logEntry in
+                logEntry.operation == DestructionState.Operation.execute.rawValue && logEntry.tenant == request.tenant
                     && logEntry.details["request"] == request.id && logEntry.details["inventoryDigest"] == request.inventory.digest
                     && logEntry.details["report"] == report.reportID && logEntry.details["dekCommitment"] == report.keyEvidence.dekCommitment
                     && logEntry.details["requestSHA256"] == report.request.sha256
-                    && logEntry.index == audit.leafIndex
-            }
-            add("audit entry matches", logged, "the logged entry names this tenant, request (and its SHA-256), report, inventory digest and key")
-        } else {
-            add("audit checkpoint", false, "the checkpoint is not signed by this key or does not match the tree size")
+            } ?? false
+            add("audit entry matches", matches, "the logged entry names this tenant, request (and its SHA-256), report, inventory digest and key")
         }
 
         let checksPassed = report.verification.allSatisfy(\.passed) && !report.verification.isEmpty
@@ -143,6 +112,58 @@ public enum ReportVerifier {
         if report.storage.versioning != request.versioning { differ.append("store versioning") }
         if report.register != request.register { differ.append("register") }
         return differ
+    }
+
+    /// Judges each approval, a check each: a key the auditor pinned, an active authorizer of
+    /// the `judging` registry version with the name and role the approval claims, whose
+    /// signature verifies over `bytes`. Returns the authorizers whose approval holds, for the
+    /// policy. Shared by destruction reports and erasure certificates.
+    static func approvers(
+        _ approvals: [Approval], over bytes: [UInt8], named signed: String, judging: RegistryDocument?, version: Int, trust: Trust,
+        add: (String, Bool, String) -> Void
+    ) -> [Authorizer] {
+        var approvers: [Authorizer] = []
+        for approval in approvals {
+            var problem: String?
+            let authorizer = judging?.authorizer(fingerprint: approval.keyFingerprint)
+            if let pinned = trust.authorizers, !pinned.contains(approval.keyFingerprint) {
+                problem = "key \(approval.keyFingerprint) is not one of the authorizer keys you hold"
+            } else if judging == nil {
+                problem = "no verified registry to judge it by"
+            } else if authorizer == nil || authorizer?.isActive != true {
+                problem = "key \(approval.keyFingerprint) is not an active authorizer of registry version \(version)"
+            } else if authorizer?.role != approval.role || authorizer?.name != approval.authorizer {
+                problem = "the registry gives this key the name \(authorizer!.name) and role \(authorizer!.role.rawValue)"
+            } else if !(((try? authorizer!.key()).map { key in
+                Data(base64Encoded: approval.signature).map { key.isValidSignature(Array($0), for: bytes) } ?? false
+            }) ?? false) {
+                problem = "the signature does not verify over \(signed)"
+            }
+            if problem == nil, let authorizer { approvers.append(authorizer) }
+            add("approval by \(approval.authorizer)", problem == nil,
+                problem ?? "\(approval.role.rawValue), key \(approval.keyFingerprint), signed \(signed)")
+        }
+        return approvers
+    }
+
+    /// Checks that `audit`'s checkpoint is signed by the service key and that its entry is in
+    /// that tree at its index. Nil when the checkpoint does not hold (said as a failed check);
+    /// otherwise the entry, decoded (nil inside if it is no audit entry or not at that index),
+    /// for the caller to match against what it certifies.
+    static func loggedEntry(_ audit: DestructionReport.AuditEvidence, trust: Trust, add: (String, Bool, String) -> Void) -> AuditEntry?? {
+        let entry = Array(audit.entry.utf8)
+        let checkpoint = (try? Checkpoint.verify(audit.checkpoint, publicKey: trust.serviceKey)) ?? nil
+        guard let checkpoint, checkpoint.size == audit.treeSize, let leaf = try? MerkleTree.leafHash(entry) else {
+            add("audit checkpoint", false, "the checkpoint is not signed by this key or does not match the tree size")
+            return nil
+        }
+        let path = audit.inclusionProof.compactMap { Data(base64Encoded: $0).map(Array.init) }
+        let included = path.count == audit.inclusionProof.count
+            && ((try? MerkleTree.verifyInclusion(leaf: leaf, index: audit.leafIndex, size: audit.treeSize, proof: path, root: checkpoint.root)) ?? false)
+        add("audit log inclusion", included,
+            included ? "entry \(audit.leafIndex) is in the signed tree of size \(audit.treeSize)" : "the inclusion proof does not lead to the checkpoint")
+        let decoded = try? JSONDecoder().decode(AuditEntry.self, from: Data(entry))
+        return .some(decoded.flatMap { $0.index == audit.leafIndex ? $0 : nil })
     }
 
     /// Verifies the embedded chain and returns the version that judged the request.
