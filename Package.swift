@@ -4,7 +4,7 @@
 //
 // Modules depend one way only:
 //   CLibCrypto, CSQLite        system libraries (OpenSSL 3 libcrypto, SQLite 3)
-//   CLinux                     the few Linux calls Swift cannot import (variadic prctl)
+//   CLinux                     the few Linux calls Swift cannot import (variadic prctl, syncfs)
 //   LetheCrypto                thin, owned wrappers around libcrypto; the only module that imports it
 //   LetheStore                 files, atomic writes, the object store, SQLite connections
 //   LetheS3                    the object store on an S3-compatible bucket (SigV4 over FoundationNetworking)
@@ -34,7 +34,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CLinux"),
         .target(name: "LetheCrypto", dependencies: ["CLibCrypto"]),
-        .target(name: "LetheStore", dependencies: ["LetheCrypto", "CSQLite"]),
+        .target(name: "LetheStore", dependencies: ["LetheCrypto", "CSQLite", "CLinux"]),
         .target(name: "LetheS3", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheKeys", dependencies: ["LetheCrypto", "LetheStore"]),
         .target(name: "LetheRepository", dependencies: ["LetheCrypto", "LetheStore", "LetheKeys", "CSQLite"]),

@@ -47,24 +47,29 @@ package struct KeystoreFile: Equatable {
         package let format: Format
     }
 
-    /// The tenants in byte order of their ids, the order of the file and of the MAC input.
+    /// The tenants in byte order of their ids, the order of the file and of the MAC input
+    /// (`TenantID`'s order: its ids are ASCII, where String order is byte order).
     var sortedTenants: [(TenantID, Entry)] {
-        tenants.sorted { $0.key.rawValue.utf8.lexicographicallyPrecedes($1.key.rawValue.utf8) }
+        tenants.sorted { $0.key < $1.key }
     }
 
     /// What the MAC covers: each field as a 4-byte big-endian length and its UTF-8 bytes, in
     /// this order: the label, the format name, the epoch and the tenant count in decimal, then
     /// per tenant (in byte order) its id, DEK id, wrapped key, commitment and creation time.
     package var authenticatedBytes: [UInt8] {
-        var fields = [Self.macLabel, Self.formatName, String(epoch.number), String(tenants.count)]
-        for (tenant, entry) in sortedTenants {
-            fields += [tenant.rawValue, entry.dekID, entry.wrapped, entry.commitment, entry.created]
-        }
         var bytes: [UInt8] = []
-        for field in fields {
-            let utf8 = Array(field.utf8)
-            withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
-            bytes += utf8
+        // Five fields an entry of about 170 bytes, each with its 4-byte length.
+        bytes.reserveCapacity(256 + tenants.count * 192)
+        func append(_ field: String) {
+            var field = field
+            field.withUTF8 { utf8 in
+                withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
+                bytes += utf8
+            }
+        }
+        [Self.macLabel, Self.formatName, String(epoch.number), String(tenants.count)].forEach(append)
+        for (tenant, entry) in sortedTenants {
+            [tenant.rawValue, entry.dekID, entry.wrapped, entry.commitment, entry.created].forEach(append)
         }
         return bytes
     }
@@ -167,7 +172,8 @@ package struct KeystoreFile: Equatable {
             var previous: String?
             repeat {
                 guard reader.take("    "), let name = reader.string(),
-                      previous.map({ $0.utf8.lexicographicallyPrecedes(name.utf8) }) ?? true,
+                      // String order is byte order for the ASCII of tenant ids (any other name is refused below).
+                      previous.map({ $0 < name }) ?? true,
                       reader.take(": {\"commitment\": "), let commitment = reader.string(),
                       reader.take(", \"created\": "), let created = reader.string(),
                       reader.take(", \"dekID\": "), let dekID = reader.string(),
@@ -233,9 +239,7 @@ package struct KeystoreFile: Equatable {
             return "a wrapped key that is not the canonical base64 of \(wrappedByteCount) bytes"
         }
         guard isLowerHex(entry.commitment, digits: 64) else { return "a commitment that is not 64 lower-case hex digits" }
-        // Printed back exactly as stored: `Timestamp.parse` alone lets trailing text through.
-        guard let created = Timestamp.parse(entry.created),
-              Timestamp.format(created) == entry.created || Timestamp.formatPrecise(created) == entry.created else {
+        guard Timestamp.isCanonical(entry.created) else {
             return "a creation time that is not an ISO 8601 timestamp (such as 2026-03-01T02:00:00Z)"
         }
         return nil

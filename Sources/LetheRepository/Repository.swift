@@ -28,9 +28,14 @@ public final class Repository: @unchecked Sendable {
     // MARK: Sealed objects
 
     public func putSealed(_ plaintext: [UInt8], kind: ObjectKind, name: String, at key: ObjectKey) throws -> Int {
-        let sealed = try SealedObject.seal(plaintext, kind: kind, name: name, keys: keys)
+        let sealed = try seal(plaintext, kind: kind, name: name)
         try store.put(key, sealed)
         return sealed.count
+    }
+
+    /// The object `putSealed` stores, for a caller that stores many at once.
+    public func seal(_ plaintext: [UInt8], kind: ObjectKind, name: String) throws -> [UInt8] {
+        try SealedObject.seal(plaintext, kind: kind, name: name, keys: keys)
     }
 
     public func getSealed(kind: ObjectKind, name: String, at key: ObjectKey) throws -> [UInt8] {

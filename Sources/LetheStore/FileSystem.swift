@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// File operations with the durability Lethe promises: nothing that matters is ever visible
@@ -56,20 +57,31 @@ public enum FileSystem {
         try directory.sync()
     }
 
+    /// Flushes the whole file system that holds `path` (`syncfs`): one barrier for many
+    /// writes, where an fsync each would wait for the journal each time.
+    public static func syncFileSystem(containing path: String) throws {
+        let directory = try OwnedFile(path: path, flags: O_RDONLY | O_DIRECTORY)
+        guard clinux_syncfs(directory.descriptor) == 0 else { throw SystemError("syncfs", path) }
+    }
+
     /// Creates `path` and any missing parents with `mode`, syncing each parent that gained an
     /// entry. An existing directory is not an error.
     ///
     /// Safe against a concurrent remover of empty directories (`LocalStore.delete` prunes the
     /// folders it empties): a parent that vanishes between two steps is created again, a few
     /// times, instead of failing with ENOENT.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
+    /// With `syncing` false the parents are not synced: for a caller that flushes the whole
+    /// file system afterwards (`LocalStore.put(_:)` of many objects).
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700, syncing: Bool = true) throws {
         if isDirectory(path) { return }
         let up = parent(of: path)
         for _ in 0..<concurrentRemovalRetries {
             if mkdir(path, mode) == 0 {
                 // The parent may already be gone again (emptied by a remover); then there is
                 // nothing left to make durable, and the caller's own retry creates it anew.
-                do { try syncDirectory(up) } catch let error as SystemError where error.isNotFound {}
+                if syncing {
+                    do { try syncDirectory(up) } catch let error as SystemError where error.isNotFound {}
+                }
                 return
             }
             switch errno {
@@ -77,7 +89,7 @@ public enum FileSystem {
                 guard isDirectory(path) else { throw SystemError("create directory", path, code: ENOTDIR) }
                 return
             case ENOENT where up != path:
-                try makeDirectories(up, mode: mode)
+                try makeDirectories(up, mode: mode, syncing: syncing)
             default:
                 throw SystemError("create directory", path)
             }
@@ -92,10 +104,10 @@ public enum FileSystem {
 
     /// Runs `place` (a `rename` or `link` into `directory`), creating the directory first and
     /// again whenever `place` fails with ENOENT because a concurrent remover pruned it.
-    public static func placing(into directory: String, _ place: () throws -> Void) throws {
+    public static func placing(into directory: String, syncing: Bool = true, _ place: () throws -> Void) throws {
         var attempt = 0
         while true {
-            try makeDirectories(directory)
+            try makeDirectories(directory, syncing: syncing)
             do {
                 return try place()
             } catch let error as SystemError where error.isNotFound && attempt < concurrentRemovalRetries {

@@ -40,9 +40,43 @@ public struct LocalStore: ObjectStore {
         try writer.commit()
     }
 
+    /// A new staging file's name for `key`: its key, the process and a random number.
+    private func stagingPath(_ key: ObjectKey) -> String {
+        "\(stagingDirectory)/\(stagingPrefix(key))\(LocalStore.stagingSeparator)\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    /// Every staging file is written without a flush of its own; one `syncfs` makes them all
+    /// durable before any is renamed into place, and a second makes the renames and new
+    /// folders durable. Two flushes of the file system, where a `put` each costs three fsyncs
+    /// (file, folder, new folder's parent): 30,000 for a 10,000-tenant import, which spent
+    /// most of its 40 s waiting on them. A crash before the end leaves each object absent or
+    /// whole, as a `put` does, and staging files that `discardIncompleteWrites` removes.
+    public func put(_ objects: [(key: ObjectKey, bytes: [UInt8])]) throws {
+        var staged: [(staging: String, target: String)] = []
+        // A staging file renamed into place is no longer there to unlink.
+        defer { for file in staged { unlink(file.staging) } }
+        for (key, bytes) in objects {
+            let staging = stagingPath(key)
+            let file = try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+            staged.append((staging, path(key)))
+            do {
+                try file.write(bytes)
+                try file.close()
+            } catch let error as SystemError {
+                throw SystemError(error.operation, path(key), code: error.code)
+            }
+        }
+        try FileSystem.syncFileSystem(containing: root)
+        for file in staged {
+            try FileSystem.placing(into: FileSystem.parent(of: file.target), syncing: false) {
+                try FileSystem.rename(file.staging, to: file.target)
+            }
+        }
+        try FileSystem.syncFileSystem(containing: root)
+    }
+
     public func writer(for key: ObjectKey) throws -> ObjectWriter {
-        let staging = "\(stagingDirectory)/\(stagingPrefix(key))\(LocalStore.stagingSeparator)"
-            + "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        let staging = stagingPath(key)
         return LocalObjectWriter(
             file: try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600),
             staging: staging, target: path(key))
@@ -115,8 +149,7 @@ public struct LocalStore: ObjectStore {
     /// Writes a staging file, then `link`s it to the target: `link` fails with EEXIST when a
     /// name is there, atomically, which is the create-if-absent the protocol asks for.
     public func create(_ key: ObjectKey, _ bytes: [UInt8]) throws -> Bool {
-        let staging = "\(stagingDirectory)/\(stagingPrefix(key))\(LocalStore.stagingSeparator)"
-            + "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+        let staging = stagingPath(key)
         defer { unlink(staging) }
         let file = try OwnedFile(path: staging, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         try file.write(bytes)

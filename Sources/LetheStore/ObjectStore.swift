@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where encrypted objects live: the source of truth for everything Lethe needs to restore,
 /// to report and to audit.
 ///
@@ -11,6 +13,12 @@ public protocol ObjectStore: Sendable {
 
     /// Stores `bytes` under `key`, replacing any object there, atomically and durably.
     func put(_ key: ObjectKey, _ bytes: [UInt8]) throws
+
+    /// Stores several objects, each as `put` does: atomically, and all of them durably by the
+    /// time this returns. Which becomes visible first is not specified; after a failure some
+    /// may be stored and others not. For many small objects at once (a tenant import's
+    /// records), which one `put` each would flush one by one.
+    func put(_ objects: [(key: ObjectKey, bytes: [UInt8])]) throws
 
     /// Starts writing `key` piece by piece (a pack, without holding it all in memory); the
     /// object appears, whole, only at `commit()`. An S3 backend maps this to a multipart upload.
@@ -79,6 +87,38 @@ public protocol ObjectStore: Sendable {
 extension ObjectStore {
     public func exists(_ key: ObjectKey) throws -> Bool {
         try size(of: key) != nil
+    }
+
+    /// A `put` each, four at a time: a bucket has no cheaper way to make many objects durable.
+    public func put(_ objects: [(key: ObjectKey, bytes: [UInt8])]) throws {
+        let next = WorkCounter()
+        let failure = FirstFailure()
+        DispatchQueue.concurrentPerform(iterations: min(4, max(1, objects.count))) { _ in
+            while !failure.happened, let index = next.take(below: objects.count) {
+                do {
+                    try put(objects[index].key, objects[index].bytes)
+                } catch {
+                    failure.record(error)
+                }
+            }
+        }
+        try failure.rethrow()
+    }
+}
+
+/// The first error of several workers, which stop taking work once there is one.
+final class FirstFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+
+    var happened: Bool { lock.withLock { error != nil } }
+
+    func record(_ error: Error) {
+        lock.withLock { if self.error == nil { self.error = error } }
+    }
+
+    func rethrow() throws {
+        if let error = lock.withLock({ error }) { throw error }
     }
 }
 

@@ -28,6 +28,22 @@ import Testing
         #expect(try store.size(of: key("x")) == 1)
     }
 
+    /// Many objects at once, in new folders and over an existing object, and nothing staged
+    /// left behind (the local store writes them all, flushes once, renames, flushes again).
+    @Test(arguments: StoreKind.allCases)
+    func aBatchPutStoresEveryObject(_ kind: StoreKind) throws {
+        let store = try kind.make(in: directory)
+        try store.put(key("tenants/t3/tenant"), [0])
+        let objects = (0..<40).map { n in (key: key("tenants/t\(n)/tenant"), bytes: testBytes(100 + n, seed: UInt64(n))) }
+        try store.put(objects)
+        for object in objects {
+            #expect(try store.get(object.key) == object.bytes)
+        }
+        #expect(try store.list(prefix: key("tenants")).count == 40)
+        #expect(try !store.hasIncompleteWrites(prefix: key("tenants")))
+        try store.put([])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aRangedGetReturnsThoseBytes(_ kind: StoreKind) throws {
         let store = try kind.make(in: directory)

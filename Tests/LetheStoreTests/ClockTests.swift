@@ -44,6 +44,31 @@ import Testing
         #expect(parsed == nil || parsed == expected, "parsed as \(parsed.map(Timestamp.format) ?? "nil")")
     }
 
+    /// `isCanonical` answers what printing `parse(text)` back and comparing answers, the check
+    /// it replaced in the keystore reader: tried on every day of four years around leap days
+    /// (1900 and 2100 are not leap years, 2000 is), and on fields just out of range.
+    @Test func isCanonicalAgreesWithParsingAndPrintingBack() throws {
+        func printsBack(_ text: String) -> Bool {
+            guard let date = Timestamp.parse(text) else { return false }
+            return Timestamp.format(date) == text || Timestamp.formatPrecise(date) == text
+        }
+        var texts: [String] = []
+        for year in [1899, 1900, 1999, 2000, 2024, 2026, 2100] {
+            for month in 0...13 {
+                for day in [0, 1, 28, 29, 30, 31, 32] {
+                    texts.append(String(format: "%04d-%02d-%02dT12:00:00Z", year, month, day))
+                }
+            }
+        }
+        texts += ["2026-03-01T23:59:59Z", "2026-03-01T24:00:00Z", "2026-03-01T23:60:00Z", "2026-03-01T23:59:60Z",
+                  "2026-03-01T02:00:00.123Z", "2026-03-01T02:00:00.000Z", "2026-03-01T02:00:00.12Z", "2026-03-01T02:00:00Z ",
+                  "2026-03-01t02:00:00Z", "2026-03-01T02:00:00+00:00", "2026-03-01", "", "x026-03-01T02:00:00Z"]
+        for text in texts {
+            #expect(Timestamp.isCanonical(text) == printsBack(text), "\(text)")
+        }
+        #expect(texts.filter(Timestamp.isCanonical).count > 250)
+    }
+
     @Test func systemClockHonoursLETHE_NOWInDebugBuilds() throws {
         let clock = SystemClock(environment: ["LETHE_NOW": "2030-01-01T00:00:00Z"])
         let fixed = try #require(Timestamp.parse("2030-01-01T00:00:00Z"))

@@ -9,8 +9,9 @@ import LetheStore
 /// optionally a `register` object with the fields of `tenant register set`. Every
 /// line is checked before anything is written, as `tenant add` checks one tenant, and one
 /// problem anywhere imports nothing. Then the keys are created in one keystore write, the
-/// records written to the store (a few at a time), the catalog updated in one transaction, and
-/// the additions logged in one audit append.
+/// records written to the store in one batch (`ObjectStore.put(_:)`: two file-system flushes
+/// on the local store), the catalog updated in one transaction, and the additions logged in
+/// one audit append.
 ///
 /// Running it again after a crash finishes the job: a tenant already registered with the same
 /// name and sources counts as imported, and is logged if its addition was not.
@@ -167,18 +168,24 @@ public struct TenantImport: Sendable {
 
     /// Writes the sealed records, a few at a time (each is its own fsynced object).
     private func writeRecords(_ records: [TenantRecord]) throws {
+        let sealed = ResultSlots<(key: ObjectKey, bytes: [UInt8])>(count: records.count)
         let failures = ResultSlots<String>(count: records.count)
         let next = WorkCounter()
         let registry = TenantRegistry(installation)
         DispatchQueue.concurrentPerform(iterations: min(4, max(1, records.count))) { _ in
             while let index = next.take(below: records.count) {
                 do {
-                    try registry.saveToStore(records[index])
+                    sealed.set(index, try registry.sealedRecord(records[index]))
                 } catch {
                     failures.set(index, "\(records[index].id): \(error)")
                 }
             }
         }
         if let failure = failures.values.first { throw LetheError.failed("tenant import: \(failure)") }
+        do {
+            try installation.store.put(sealed.values)
+        } catch {
+            throw LetheError.failed("tenant import: \(error)")
+        }
     }
 }

@@ -82,11 +82,16 @@ public struct TenantRegistry: Sendable {
 
     /// Writes the record to the store, sealed under the tenant's key, atomically.
     func saveToStore(_ record: TenantRecord) throws {
+        let (key, sealed) = try sealedRecord(record)
+        try installation.store.put(key, sealed)
+    }
+
+    /// The record's object, sealed under the tenant's key, and where it is stored.
+    func sealedRecord(_ record: TenantRecord) throws -> (key: ObjectKey, bytes: [UInt8]) {
         let repository = try installation.repository(for: record.id)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        _ = try repository.putSealed(
-            Array(try encoder.encode(record)), kind: .tenantRecord, name: record.id.rawValue, at: Layout.record(record.id))
+        return (Layout.record(record.id), try repository.seal(Array(try encoder.encode(record)), kind: .tenantRecord, name: record.id.rawValue))
     }
 
     /// Brings this host's catalog in line with the store's tenants: tenants another host added
