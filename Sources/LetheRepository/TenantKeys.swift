@@ -11,7 +11,9 @@ import LetheStore
 /// - the chunker's gear table, so chunk boundaries (and thus sizes) depend on the tenant's key;
 /// - `erasureSubject`: the HMAC key that hashes an erasure request's subject reference, so the
 ///   audit log can name the person without holding their reference, and the hash means nothing
-///   once the tenant is destroyed.
+///   once the tenant is destroyed;
+/// - `erasureRules`: the HMAC key that digests an erasure request's rules with their values,
+///   so that a DPO's signature binds the values a purge document shows redacted.
 public struct TenantKeys: Sendable {
     public let tenant: TenantID
     public let dekID: String
@@ -19,6 +21,7 @@ public struct TenantKeys: Sendable {
     let blobID: HMACSHA256
     let gear: [UInt64]
     let erasureSubject: HMACSHA256
+    let erasureRules: HMACSHA256
 
     /// The subkeys of `key`. `labelledAs` derives them as if the key belonged to another
     /// tenant; destruction verification uses it to show that no key the service still holds
@@ -35,6 +38,7 @@ public struct TenantKeys: Sendable {
         encryption = try derive("encryption", 32)
         blobID = try HMACSHA256(key: try derive("blob-id", 32))
         erasureSubject = try HMACSHA256(key: try derive("erasure-subject", 32))
+        erasureRules = try HMACSHA256(key: try derive("erasure-rules", 32))
         gear = try derive("chunker-gear", 256 * 8).withUnsafeBytes { raw in
             (0..<256).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self).littleEndian }
         }
@@ -52,6 +56,13 @@ public struct TenantKeys: Sendable {
     /// The keyed hash of an erasure subject's reference: `HMAC-SHA256(erasureSubject, ref)`, hex.
     public func subjectHash(_ reference: String) throws -> String {
         Hex.encode(try erasureSubject.authenticationCode(for: Array(reference.utf8)))
+    }
+
+    /// The keyed digest of erasure rules as `encoded` spells them, values included:
+    /// `HMAC-SHA256(erasureRules, encoded)`, hex. Keyed, because the values are personal data
+    /// that a plain hash of an email address would give away to anyone who guesses it.
+    public func rulesDigest(_ encoded: [UInt8]) throws -> String {
+        Hex.encode(try erasureRules.authenticationCode(for: encoded))
     }
 
     /// The key of one object: `HKDF-SHA256(encryption, salt, "lethe/v1/object-key")`. Every

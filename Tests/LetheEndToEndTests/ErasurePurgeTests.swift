@@ -1,5 +1,6 @@
 import Foundation
 import LetheCore
+import LetheCrypto
 import LetheRepository
 import LetheStore
 import Testing
@@ -104,6 +105,41 @@ import Testing
         #expect(forged.status == 4 && forged.stderr.contains("does not verify"))
         #expect(try ErasurePurgeTests.approve(id, by: "dana", in: home).status == 0)
         #expect(home.lethe("erase", "purge", id).status == 0)
+    }
+
+    /// O, holding the tenant's key and the service key, swaps the value of the approved rules
+    /// in the ledger (Erin's email for Alice's) and adds a request so that the ledger reads as
+    /// one a crash left ahead of the log. The redacted rules read the same; the rules digest in
+    /// the signed document does not, so Dana's approval no longer counts and nobody is purged.
+    @Test func aRuleValueChangedAfterTheApprovalVoidsIt() throws {
+        let (home, _, id) = try ErasurePurgeTests.prepared()
+        #expect(try ErasurePurgeTests.approve(id, by: "dana", in: home).status == 0)
+        let before = home.lethe("erase", "show", id, "--raw").stdout
+        do {
+            let installation = try Installation(home: Home(path: home.home))
+            let acme = try TenantID("acme")
+            let repository = try installation.repository(for: acme)
+            let key = Layout.erasureLedger(acme)
+            let sealed = try installation.store.get(key)
+            let plaintext = try repository.getSealed(kind: .erasureLedger, name: "acme", at: key)
+            let swapped = String(decoding: plaintext, as: UTF8.self).replacingOccurrences(of: ErasureCLITests.alice, with: "erin@example.com")
+            var ledger = try #require(try JSONSerialization.jsonObject(with: Data(swapped.utf8)) as? [String: Any])
+            var requests = try #require(ledger["requests"] as? [[String: Any]])
+            var second = requests[0]
+            second["id"] = "er-20261201-00000000"
+            second["ledgerVersion"] = 2
+            requests.append(second)
+            ledger["requests"] = requests
+            ledger["version"] = 2
+            ledger["previous"] = Hex.encode(try SHA256.hash(sealed))
+            _ = try repository.putSealed(
+                Array(try JSONSerialization.data(withJSONObject: ledger, options: [.sortedKeys])), kind: .erasureLedger, name: "acme", at: key)
+        }
+        let after = home.lethe("erase", "show", id, "--raw").stdout
+        #expect(after != before && !after.contains("erin"), "the document changed, and names nobody")
+        let refused = home.lethe("erase", "purge", id)
+        #expect(refused.status == 4 && refused.stderr.contains("approval"), "\(refused.output)")
+        #expect(try !ErasurePurgeTests.objectsHolding("erin@example.com", tenant: "acme", home: home).isEmpty, "Erin's data is untouched")
     }
 
     @Test func afterAPurgeNoDecryptedBlobHoldsTheEmailAndEverySnapshotStaysWhole() throws {

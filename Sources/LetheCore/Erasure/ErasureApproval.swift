@@ -6,9 +6,15 @@ import LetheStore
 /// What a DPO signs to let a purge remove one erasure request's person from the stored
 /// snapshots: canonical JSON naming the request, the tenant, the subject hash, the ledger
 /// version whose rules apply (every request up to and including this one), the rules
-/// redacted, and the authorizer registry version that judges the approvals. No personal data.
+/// redacted and their keyed digest with the values, and the authorizer registry version that
+/// judges the approvals. No personal data.
+///
+/// The digest is what binds the signature to the values. Without it, O (root, holding the
+/// tenant's key) could change the value of an approved rule in the ledger (another person's
+/// email under the same redacted `DELETE FROM contacts WHERE email = ?`) and purge that
+/// person under the DPO's signature; with it, the document changes and no approval verifies.
 public struct PurgeDocument: Codable, Equatable, Sendable {
-    public static let formatName = "lethe-erasure-purge-v1"
+    public static let formatName = "lethe-erasure-purge-v2"
 
     public var format = PurgeDocument.formatName
     public var request: String
@@ -16,6 +22,9 @@ public struct PurgeDocument: Codable, Equatable, Sendable {
     public var subjectHash: String
     public var ledgerVersion: Int
     public var rules: [String]
+    /// `TenantKeys.rulesDigest` of the same rules with their values, in ledger order
+    /// (`ErasureApprovals.encodedRules`).
+    public var rulesDigest: String
     public var policy: ApprovalPolicy
     public var registry: RegistryReference
 
@@ -48,12 +57,22 @@ public struct ErasureApprovals: Sendable {
             throw LetheError.refused("no authorizers are registered: a purge needs a DPO's approval (`lethe authorizer add`, see docs/operations.md)")
         }
         let tenant = try TenantID(request.tenant)
-        let (ledger, _) = try ErasureLedgers(installation).load(tenant, repository: try installation.repository(for: tenant))
+        let repository = try installation.repository(for: tenant)
+        let (ledger, _) = try ErasureLedgers(installation).load(tenant, repository: repository)
+        let rules = ledger.requests.filter { $0.ledgerVersion <= request.ledgerVersion }.flatMap(\.rules)
         let document = PurgeDocument(
             request: request.id, tenant: request.tenant, subjectHash: request.subjectHash, ledgerVersion: request.ledgerVersion,
-            rules: ledger.requests.filter { $0.ledgerVersion <= request.ledgerVersion }.flatMap(\.rules).map(\.redacted),
+            rules: rules.map(\.redacted), rulesDigest: try repository.keys.rulesDigest(try Self.encodedRules(rules)),
             policy: PurgeDocument.policy, registry: RegistryReference(version: current.version, sha256: digest))
         return (document, try document.canonicalBytes())
+    }
+
+    /// The rules as the digest reads them: a JSON array in the ledger's own form
+    /// (docs/format.md), keys sorted.
+    static func encodedRules(_ rules: [ErasureRule]) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(rules))
     }
 
     /// Adds `authorizerName`'s signature over the purge document of request `id`. Refused
