@@ -146,13 +146,21 @@ import Testing
         let (home, tenant, id) = try ErasurePurgeTests.prepared()
         #expect(try !ErasurePurgeTests.objectsHolding(ErasureCLITests.alice, tenant: "acme", home: home).isEmpty)
         let times = try ErasurePurgeTests.snapshotTimes(home)
+        // Her mail folder is named after her: the ledger keeps it out of listings at once,
+        // though the catalog still holds the originals' listings until the purge.
+        #expect(home.lethe("ls", "latest", "mail", "--tenant", "acme").stdout.contains("erin@example.com"))
+        #expect(!home.lethe("ls", "latest", "mail", "--tenant", "acme").stdout.contains(ErasureCLITests.alice))
+        #expect(home.lethe("ls", "latest", "mail/\(ErasureCLITests.alice)", "--tenant", "acme").status == 2)
+        #expect(E2EHome.run("/bin/grep", ["-rlF", ErasureCLITests.alice, home.home, "--include=catalog.sqlite*"]).stdout != "")
         #expect(try ErasurePurgeTests.approve(id, by: "dana", in: home).status == 0)
         let run = home.lethe("erase", "purge", id, "--json")
         #expect(run.status == 0, "\(run.output)")
         let result = try #require(try run.json() as? [String: Any])
         #expect((result["rewritten"] as? [String: String])?.count == 2)
-        #expect((result["checks"] as? [[String: Any]])?.count == 3 && (result["checks"] as? [[String: Any]])?.allSatisfy { $0["passed"] as? Bool == true } == true)
+        #expect((result["checks"] as? [[String: Any]])?.count == 4 && (result["checks"] as? [[String: Any]])?.allSatisfy { $0["passed"] as? Bool == true } == true)
         #expect(try ErasurePurgeTests.objectsHolding(ErasureCLITests.alice, tenant: "acme", home: home) == [])
+        // Nor does the catalog, in its rows or its free pages.
+        #expect(E2EHome.run("/bin/grep", ["-rlF", ErasureCLITests.alice, home.home, "--include=catalog.sqlite*"]).stdout == "")
         #expect(try ErasurePurgeTests.snapshotTimes(home) == times)
         #expect(home.lethe("verify", "acme", "--read-data").status == 0)
         // Restored, each rewritten snapshot is what the ledger gave before the purge.

@@ -156,6 +156,8 @@ import Testing
         #expect(problem("DELETE FROM contacts WHERE email = ?; DROP TABLE contacts") != nil)
         #expect(problem("DELETE FROM contacts WHERE email = :email") != nil)
         #expect(problem("DELETE FROM contacts WHERE email = ? OR name = ?") != nil)
+        #expect(problem("DELETE FROM contacts WHERE name = \"Alice Smith\"", []) != nil)
+        #expect(problem("DELETE FROM [my contacts] WHERE email = ?") == nil)
     }
 
     @Test func theRedactedFormHoldsNoValueAndNoPathGlob() {

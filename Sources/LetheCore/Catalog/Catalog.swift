@@ -414,19 +414,39 @@ public final class Catalog: @unchecked Sendable {
     }
 
     /// Removes every row of the tenant, then makes sure the deleted rows do not linger in the
-    /// file: secure_delete overwrote them in place, the WAL is checkpointed and truncated, and
-    /// VACUUM rewrites the database without free pages.
+    /// file (`compact`).
     public func purge(_ tenant: TenantID) throws {
         try write { db in
             try db.run("DELETE FROM tree_entries WHERE tenant = ?", tenant.rawValue)
             try db.run("DELETE FROM blobs WHERE tenant = ?", tenant.rawValue)
             try db.run("DELETE FROM tenants WHERE id = ?", tenant.rawValue)
         }
+        try compact()
+    }
+
+    /// Leaves no deleted row in the file: secure_delete overwrote them in place, the WAL is
+    /// checkpointed and truncated, and VACUUM rewrites the database without free pages.
+    public func compact() throws {
         try read { db in
             try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             try db.execute("VACUUM")
             try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         }
+    }
+
+    /// Every path below `tree` in the catalog's listings, as `dir/sub/file`; empty when the
+    /// catalog does not hold the tree.
+    public func paths(tenant: TenantID, tree: BlobID) throws -> [String] {
+        var found: [String] = []
+        func walk(_ tree: BlobID, _ prefix: String) throws {
+            for entry in try entries(tenant: tenant, tree: tree) ?? [] {
+                let path = prefix + entry.name
+                found.append(path)
+                if let subtree = entry.subtree.flatMap(BlobID.init(hex:)) { try walk(subtree, path + "/") }
+            }
+        }
+        try walk(tree, "")
+        return found
     }
 
     /// Rows that still mention the tenant, per table (destruction verification).

@@ -101,7 +101,11 @@ public struct ErasurePurge: Sendable {
         try installation.store.discardIncompleteWrites(prefix: tenant.storePrefix)
         try requireEveryLoggedSnapshot(of: tenant, in: repository)
         let prune = try Pruner(repository: repository).run(maxUnusedPercent: 0, dryRun: false)
+        // The originals' listings name the erased files (mail/alice@example.com/…): gone from
+        // the catalog, and from its free pages.
         try installation.catalog().sync(repository)
+        try installation.catalog().pruneTrees(tenant: tenant)
+        try installation.catalog().compact()
         FaultPoint.reach("erase.pruned")
 
         let checks = try verify(repository: repository, filter: filter, replaced: replaced, ledgerVersion: request.ledgerVersion)
@@ -157,6 +161,14 @@ public struct ErasurePurge: Sendable {
         try repository.loadIndex()
         let stillIndexed = replaced.filter { !check.referenced.contains($0) && repository.index.location(of: $0) != nil }
         let (ledger, _) = try ErasureLedgers(installation).load(repository.tenant, repository: repository)
+        let catalog = try installation.catalog()
+        var listed = 0
+        var erasedListed: [String] = []
+        for row in try catalog.snapshots(of: repository.tenant) {
+            let paths = try catalog.paths(tenant: repository.tenant, tree: try row.treeID())
+            listed += paths.count
+            erasedListed += paths.filter(filter.erases)
+        }
         return [
             VerificationCheck(
                 check: "every remaining snapshot holds nothing the rules remove", passed: check.findings.isEmpty,
@@ -165,6 +177,9 @@ public struct ErasurePurge: Sendable {
             VerificationCheck(
                 check: "no pack or index holds an erased blob", passed: stillIndexed.isEmpty,
                 detail: "\(replaced.count) blobs of erased or changed content; \(stillIndexed.count) still indexed"),
+            VerificationCheck(
+                check: "the catalog lists no erased path", passed: erasedListed.isEmpty,
+                detail: "\(listed) paths listed; \(erasedListed.count) erased (names withheld)"),
             VerificationCheck(
                 check: "the ledger stays in force for later backups", passed: ledger.version >= ledgerVersion,
                 detail: "ledger version \(ledger.version), \(ledger.rules.count) rules applied to every restore and export"),

@@ -2,7 +2,9 @@ import LetheRepository
 import LetheStore
 
 /// `lethe ls`: the entries of a directory in a snapshot, from the catalog's file listings,
-/// or from the store when the catalog lacks them.
+/// or from the store when the catalog lacks them. Entries the tenant's erasure ledger leaves
+/// out of restores are left out of listings too, before a purge removes them: a listing names
+/// the person's own files (`mail/alice@example.com/`).
 public struct Listing: Sendable {
     let installation: Installation
 
@@ -20,9 +22,13 @@ public struct Listing: Sendable {
     public func list(snapshot row: Catalog.SnapshotRow, path: String?) throws -> Result {
         let tenant = try TenantID(row.tenant)
         try TenantRegistry(installation).refuseIfDestroyed(tenant)
+        let filter = try ErasureLedgers(installation).filter(for: tenant, repository: try installation.repository(for: tenant))
         var tree = try row.treeID()
         let components = (path ?? "").split(separator: "/").map(String.init).filter { $0 != "." }
-        var entries = try entriesOf(tree, tenant: tenant)
+        func visible(_ entries: [Catalog.EntryRow], in directory: String) -> [Catalog.EntryRow] {
+            entries.filter { !filter.erases(directory + $0.name) }
+        }
+        var entries = visible(try entriesOf(tree, tenant: tenant), in: "")
         for (position, component) in components.enumerated() {
             let shown = components[0...position].joined(separator: "/")
             guard let entry = entries.first(where: { $0.name.utf8.elementsEqual(component.utf8) }) else {
@@ -32,7 +38,7 @@ public struct Listing: Sendable {
                 return Result(tenant: row.tenant, snapshot: row.id, path: shown, entries: [entry])
             }
             tree = subtree
-            entries = try entriesOf(tree, tenant: tenant)
+            entries = visible(try entriesOf(tree, tenant: tenant), in: shown + "/")
         }
         return Result(tenant: row.tenant, snapshot: row.id, path: components.joined(separator: "/"), entries: entries)
     }

@@ -28,6 +28,11 @@ public enum ErasureRule: Codable, Equatable, Sendable {
             guard !statement.contains("'") else {
                 return "--sql must not hold quoted values: write ? and give each value with --param"
             }
+            // "Alice Smith" is a string in other SQL dialects; here it would be logged as it
+            // stands, and Lethe's SQLite (double-quoted strings off) reads it as a column name.
+            guard !statement.contains("\"") else {
+                return "--sql must not hold double-quoted text: write names bare or in [brackets], and each value as ? with --param"
+            }
             let body = statement.trimmingTrailing(" \t\r\n;")
             guard !body.contains(";") else { return "--sql must be a single statement" }
             guard !body.contains(":"), !body.contains("@"), !body.contains("$") else {
