@@ -180,7 +180,9 @@ extension E2EHome {
     /// Makes each of `who` (name, role) an authorizer with an openssl-made key at
     /// `root/NAME.pem`: one registry proposal, signed by the first with `lethe authorizer sign
     /// --key` and by the others with stock openssl over `lethe authorizer proposal --raw`.
-    func registerAuthorizers(_ who: [(name: String, role: String)], graceHours: Int? = nil, environment: [String: String] = [:]) throws {
+    func registerAuthorizers(
+        _ who: [(name: String, role: String)], graceHours: Int? = nil, policy: [String] = [], environment: [String: String] = [:]
+    ) throws {
         for (name, role) in who {
             if !FileManager.default.fileExists(atPath: "\(root)/\(name).pem") {
                 _ = E2EHome.run("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out", "\(root)/\(name).pem"])
@@ -192,6 +194,10 @@ extension E2EHome {
         if let graceHours {
             let policy = lethe(["authorizer", "policy", "--grace-hours", String(graceHours)], environment: environment)
             guard policy.status == 0 else { throw E2EError("authorizer policy: \(policy.output)") }
+        }
+        if !policy.isEmpty {
+            let set = lethe(["authorizer", "policy"] + policy, environment: environment)
+            guard set.status == 0 else { throw E2EError("authorizer policy: \(set.output)") }
         }
         for (offset, (name, _)) in who.enumerated() {
             let sign: E2ERun

@@ -107,6 +107,35 @@ import Testing
         #expect(home.lethe("erase", "purge", id).status == 0)
     }
 
+    /// The authorizers set the purge policy in the registry they sign: with two approvals
+    /// needed, Dana's alone no longer purges; Carl's makes it, and the certificate checks that
+    /// its document states the registry's purge policy.
+    @Test func thePurgePolicyIsTheRegistrys() throws {
+        let home = try E2EHome()
+        let tenant = try ErasureCLITests.Tenant(home)
+        try tenant.backup()
+        #expect(tenant.eraseAlice().status == 0)
+        try home.registerAuthorizers([("dana", "dpo"), ("carl", "officer")], policy: ["--purge-required", "2", "--purge-minimum-dpos", "1"])
+        #expect(home.lethe("authorizer", "list").stdout.contains("purge policy     2 distinct authorizers, at least 1 DPO"))
+        let id = try #require((try home.lethe("erase", "list", "acme", "--json").json() as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try ErasurePurgeTests.approve(id, by: "dana", in: home).status == 0)
+        let refused = home.lethe("erase", "purge", id)
+        #expect(refused.status == 4 && refused.stderr.contains("2 distinct authorizers"), "\(refused.output)")
+        #expect(try ErasurePurgeTests.approve(id, by: "carl", in: home).status == 0)
+        let run = home.lethe("erase", "purge", id, "--json")
+        #expect(run.status == 0, "\(run.output)")
+        let out = "\(home.root)/evidence"
+        #expect(home.lethe("erase", "certificate", id, "--output", out).status == 0)
+        let name = "ec-" + id.dropFirst(3)
+        try home.write("\(out)/authorizers.txt", home.lethe("authorizer", "list", "--fingerprints").stdout)
+        let verify = home.lethe("report", "verify", "--report", "\(out)/\(name).json", "--signature", "\(out)/\(name).sig",
+                                "--public-key", "\(home.keys)/signing-key.pub.pem", "--authorizers", "\(out)/authorizers.txt", "--json")
+        #expect(verify.status == 0, "\(verify.output)")
+        let checks = try #require((try verify.json() as? [String: Any])?["checks"] as? [[String: Any]])
+        #expect(checks.contains { $0["check"] as? String == "purge policy of the registry" && $0["passed"] as? Bool == true })
+        #expect(checks.contains { $0["check"] as? String == "approval by carl" })
+    }
+
     /// O, holding the tenant's key and the service key, swaps the value of the approved rules
     /// in the ledger (Erin's email for Alice's) and adds a request so that the ledger reads as
     /// one a crash left ahead of the log. The redacted rules read the same; the rules digest in

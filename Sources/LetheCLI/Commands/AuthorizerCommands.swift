@@ -57,24 +57,29 @@ enum AuthorizerCommands {
 
     static let policy = CommandSpec(
         ["authorizer", "policy"],
-        summary: "propose a new approval policy or grace period for destructions",
-        usage: "authorizer policy [--required N] [--minimum-dpos N] [--grace-hours H] [--json]",
-        details: "The default is two distinct authorizers, at least one a DPO, and a 24-hour grace period.\n\n" + changeDetails,
+        summary: "propose a new approval policy or grace period for destructions, or approval policy for erasure purges",
+        usage: "authorizer policy [--required N] [--minimum-dpos N] [--grace-hours H] [--purge-required N] [--purge-minimum-dpos N] [--json]",
+        details: "The default is two distinct authorizers, at least one a DPO, and a 24-hour grace period for destructions, "
+            + "and one DPO for erasure purges.\n\n" + changeDetails,
         options: [
             OptionSpec("--required", value: "N", "distinct approvals a destruction needs"),
             OptionSpec("--minimum-dpos", value: "N", "of which at least this many by DPOs"),
-            OptionSpec("--grace-hours", value: "H", "hours between approval and the earliest execution"), .json,
+            OptionSpec("--grace-hours", value: "H", "hours between approval and the earliest execution"),
+            OptionSpec("--purge-required", value: "N", "distinct approvals an erasure purge needs"),
+            OptionSpec("--purge-minimum-dpos", value: "N", "of which at least this many by DPOs"), .json,
         ]
     ) { invocation in
         _ = try invocation.positionals(0...0, "")
         let required = try invocation.integer("--required", range: 1...100)
         let dpos = try invocation.integer("--minimum-dpos", range: 0...100)
         let grace = try invocation.integer("--grace-hours", range: 0...100_000)
-        guard required != nil || dpos != nil || grace != nil else {
-            throw invocation.usageError("give --required, --minimum-dpos and/or --grace-hours")
+        let purgeRequired = try invocation.integer("--purge-required", range: 1...100)
+        let purgeDPOs = try invocation.integer("--purge-minimum-dpos", range: 0...100)
+        guard required != nil || dpos != nil || grace != nil || purgeRequired != nil || purgeDPOs != nil else {
+            throw invocation.usageError("give --required, --minimum-dpos, --grace-hours, --purge-required and/or --purge-minimum-dpos")
         }
-        let proposal = try AuthorizerRegistry(try invocation.installation())
-            .proposePolicy(required: required, minimumDPOs: dpos, gracePeriodHours: grace)
+        let proposal = try AuthorizerRegistry(try invocation.installation()).proposePolicy(
+            required: required, minimumDPOs: dpos, gracePeriodHours: grace, purgeRequired: purgeRequired, purgeMinimumDPOs: purgeDPOs)
         try show(proposal, invocation)
         return .success
     }
@@ -186,6 +191,7 @@ enum AuthorizerCommands {
         c.print("registry version \(current.version), SHA-256 \(sha256)")
         c.print("version 1        SHA-256 \(chain.digests[0])")
         c.print("policy           \(current.policy.summary); grace period \(current.gracePeriodHours) h")
+        c.print("purge policy     \(current.effectivePurgePolicy.summary)")
         var rows = [["NAME", "ROLE", "KEY FINGERPRINT", "ADDED", "STATUS"]]
         for a in current.authorizers {
             rows.append([a.name, a.role.rawValue, a.fingerprint, a.added, a.removed.map { "removed \($0): \(a.removalReason ?? "")" } ?? "active"])
@@ -219,7 +225,7 @@ enum AuthorizerCommands {
         let document = proposal.document
         c.print("Proposal for registry version \(document.version) (SHA-256 \(proposal.sha256)):")
         for change in document.changes { c.print("  \(change)") }
-        c.print("  policy: \(document.policy.summary); grace period \(document.gracePeriodHours) h")
+        c.print("  policy: \(document.policy.summary); grace period \(document.gracePeriodHours) h; purges \(document.effectivePurgePolicy.summary)")
         for signature in proposal.envelope.signatures { c.print("  signed by \(signature.authorizer) at \(signature.time)") }
         c.print("Still needed: \(proposal.shortfall ?? "nothing")")
         c.print("Sign with: lethe authorizer sign --key ME.pem")

@@ -147,7 +147,7 @@ extension EraseCommands {
         }
         let last = approvers.last!
         invocation.console.print("\(last.name) (\(last.role.rawValue)) approved the purge of \(id).")
-        if PurgeDocument.policy.isSatisfied(signedBy: approvers) {
+        if try approvals.isApproved(id) {
             invocation.console.print("Approved: `lethe erase purge \(id)`, or the nightly run, removes the person from the stored snapshots.")
         }
         return .success

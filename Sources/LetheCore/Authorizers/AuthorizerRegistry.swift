@@ -165,8 +165,10 @@ public struct AuthorizerRegistry: Sendable {
         }
     }
 
-    /// Proposes a new approval policy and/or grace period.
-    public func proposePolicy(required: Int?, minimumDPOs: Int?, gracePeriodHours: Int?) throws -> Proposal {
+    /// Proposes a new approval policy, grace period and/or purge policy.
+    public func proposePolicy(
+        required: Int?, minimumDPOs: Int?, gracePeriodHours: Int?, purgeRequired: Int? = nil, purgeMinimumDPOs: Int? = nil
+    ) throws -> Proposal {
         try amend { document in
             if let required { document.policy.required = required }
             if let minimumDPOs { document.policy.minimumDPOs = minimumDPOs }
@@ -174,8 +176,15 @@ public struct AuthorizerRegistry: Sendable {
                 guard gracePeriodHours >= 0 else { throw LetheError.usage("the grace period must be 0 hours or more") }
                 document.gracePeriodHours = gracePeriodHours
             }
+            if purgeRequired != nil || purgeMinimumDPOs != nil {
+                var purge = document.effectivePurgePolicy
+                if let purgeRequired { purge.required = purgeRequired }
+                if let purgeMinimumDPOs { purge.minimumDPOs = purgeMinimumDPOs }
+                document.purgePolicy = purge
+            }
             if let reason = document.policy.validate() { throw LetheError.usage(reason) }
-            return "policy: \(document.policy.summary); grace period \(document.gracePeriodHours) h"
+            if let reason = document.purgePolicy?.validate() { throw LetheError.usage("purge policy: \(reason)") }
+            return "policy: \(document.policy.summary); grace period \(document.gracePeriodHours) h; purges \(document.effectivePurgePolicy.summary)"
         }
     }
 

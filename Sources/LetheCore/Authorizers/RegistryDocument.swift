@@ -17,6 +17,9 @@ public struct RegistryDocument: Codable, Equatable, Sendable {
     public var policy: ApprovalPolicy
     /// Hours between the approval that meets the policy and the earliest execution.
     public var gracePeriodHours: Int
+    /// The approvals an erasure purge needs; nil for `PurgeDocument.defaultPolicy` (one DPO).
+    /// Absent from the signed bytes while nil, so versions written before it verify unchanged.
+    public var purgePolicy: ApprovalPolicy?
     /// Every authorizer ever registered, in the order added; removed ones stay, marked.
     public var authorizers: [Authorizer]
     /// What this version changes, for people.
@@ -40,10 +43,13 @@ public struct RegistryDocument: Codable, Equatable, Sendable {
         authorizers.first { $0.name == name }
     }
 
-    /// Whether the active authorizers could ever meet the policy (a registry that cannot is a
+    /// The approvals an erasure purge needs under this version.
+    public var effectivePurgePolicy: ApprovalPolicy { purgePolicy ?? PurgeDocument.defaultPolicy }
+
+    /// Whether the active authorizers could ever meet the policies (a registry that cannot is a
     /// lockout, and is refused).
     var canMeetPolicy: Bool {
-        policy.isSatisfied(signedBy: active)
+        policy.isSatisfied(signedBy: active) && effectivePurgePolicy.isSatisfied(signedBy: active)
     }
 }
 
@@ -178,9 +184,10 @@ public enum RegistryChain {
     /// Faults no signature can cure.
     package static func structuralProblem(_ document: RegistryDocument, previous: RegistryDocument?, previousDigest: String?) throws -> String? {
         if let reason = document.policy.validate() { return reason }
+        if let reason = document.purgePolicy?.validate() { return "purge policy: \(reason)" }
         guard document.gracePeriodHours >= 0 else { return "the grace period is negative" }
         guard document.canMeetPolicy else {
-            return "its active authorizers cannot meet its own policy (\(document.policy.summary))"
+            return "its active authorizers cannot meet its own policy (\(document.policy.summary); purges \(document.effectivePurgePolicy.summary))"
         }
         guard Set(document.authorizers.map(\.name)).count == document.authorizers.count,
               Set(document.authorizers.map(\.fingerprint)).count == document.authorizers.count else {

@@ -28,9 +28,11 @@ public struct PurgeDocument: Codable, Equatable, Sendable {
     public var policy: ApprovalPolicy
     public var registry: RegistryReference
 
-    /// A purge needs one DPO's signature, whatever the destruction policy asks: it removes one
-    /// person's data, which the ledger already keeps from leaving, not a tenant.
-    public static let policy = ApprovalPolicy(required: 1, minimumDPOs: 1)
+    /// Unless the authorizer registry says otherwise (`lethe authorizer policy
+    /// --purge-required`), a purge needs one DPO's signature, whatever the destruction policy
+    /// asks: it removes one person's data, which the ledger already keeps from leaving, not a
+    /// tenant.
+    public static let defaultPolicy = ApprovalPolicy(required: 1, minimumDPOs: 1)
 
     public func canonicalBytes() throws -> [UInt8] {
         let encoder = JSONEncoder()
@@ -63,7 +65,7 @@ public struct ErasureApprovals: Sendable {
         let document = PurgeDocument(
             request: request.id, tenant: request.tenant, subjectHash: request.subjectHash, ledgerVersion: request.ledgerVersion,
             rules: rules.map(\.redacted), rulesDigest: try repository.keys.rulesDigest(try Self.encodedRules(rules)),
-            policy: PurgeDocument.policy, registry: RegistryReference(version: current.version, sha256: digest))
+            policy: current.effectivePurgePolicy, registry: RegistryReference(version: current.version, sha256: digest))
         return (document, try document.canonicalBytes())
     }
 
@@ -131,13 +133,20 @@ public struct ErasureApprovals: Sendable {
         return found
     }
 
+    /// Whether the approvals of request `id` meet the purge policy in force.
+    public func isApproved(_ id: String) throws -> Bool {
+        let request = try ErasureLedgers(installation).request(id)
+        let (document, bytes) = try document(for: request)
+        return document.policy.isSatisfied(signedBy: try approvers(of: request, bytes: bytes))
+    }
+
     /// The approvers, when they meet the purge policy; refused (exit 4) otherwise.
     func requireApproved(_ request: ErasureRequest) throws -> [Authorizer] {
-        let (_, bytes) = try document(for: request)
+        let (document, bytes) = try document(for: request)
         let approvers = try self.approvers(of: request, bytes: bytes)
-        guard PurgeDocument.policy.isSatisfied(signedBy: approvers) else {
+        guard document.policy.isSatisfied(signedBy: approvers) else {
             throw LetheError.refused(
-                "the purge of \(request.id) needs \(PurgeDocument.policy.summary)'s approval over its purge document "
+                "the purge of \(request.id) needs \(document.policy.summary)'s approval over its purge document "
                     + "(`lethe erase show \(request.id) --raw`, then `lethe erase approve \(request.id)`)")
         }
         return approvers

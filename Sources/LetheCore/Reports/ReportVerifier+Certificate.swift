@@ -5,7 +5,8 @@ extension ReportVerifier {
     /// The checks of an erasure certificate, after its signature: its format and signer; the
     /// purge document (bytes matching their SHA-256, and the certificate saying what they
     /// say); the registry chain from version 1; each approval (a key the auditor trusts, of the
-    /// judging version, with its role, signing the document's bytes) and the policy; the
+    /// judging version, with its role, signing the document's bytes) and the policy, which must
+    /// be the judging version's purge policy; the
     /// inclusion of the `erase.purge` entry under the signed checkpoint, and that entry naming
     /// this request, document and rewrites; the purge's own checks.
     static func verifyCertificate(json: [UInt8], trust: Trust, add: (String, Bool, String) -> Void) {
@@ -38,6 +39,13 @@ extension ReportVerifier {
 
         let judging = registryVersion(
             certificate.registry.chain, version: document.registry.version, sha256: document.registry.sha256, trust: trust, add: add)
+        // The authorizers set the purge policy in the registry; the document must state theirs.
+        if let judging {
+            let same = judging.effectivePurgePolicy == document.policy
+            add("purge policy of the registry", same,
+                same ? "the document states registry version \(judging.version)'s purge policy"
+                    : "the document states \(document.policy.summary), but registry version \(judging.version) sets \(judging.effectivePurgePolicy.summary)")
+        }
         let approvers = approvers(certificate.approvals, over: bytes, named: "the purge document", judging: judging,
                                   version: document.registry.version, trust: trust, add: add)
         add("approval policy", document.policy.isSatisfied(signedBy: approvers),
