@@ -150,6 +150,8 @@ public final class Exporter {
         var above: [String] = []
         // The first entry of each file with several links, by device and inode.
         var linked: [[UInt64]: (path: String, node: Node)] = [:]
+        // Files are written in the order of the entries, so their blobs are read in runs.
+        let reader = CoalescedBlobReader(repository: plan.repository, order: plan.entries.flatMap { $0.node.kind == .file ? $0.node.content : [] })
         for (position, (depth, node)) in plan.entries.enumerated() {
             above.removeLast(above.count - depth)
             let path = (above + [node.name]).joined(separator: "/")
@@ -169,7 +171,7 @@ public final class Exporter {
                 if let rules = plan.contentRules[position] {
                     var content: [UInt8] = []
                     content.reserveCapacity(node.size)
-                    try plan.repository.readContent(of: node, path: path) { content += $0 }
+                    try plan.repository.readContent(of: node, path: path, reader: reader) { content += $0 }
                     let (erased, changed) = try ErasureFilter.apply(rules, to: content, path: path)
                     if let index = outcome?.files.firstIndex(where: { $0.path == path }) { outcome?.files[index].changed = changed }
                     entry.size = erased.count
@@ -188,7 +190,7 @@ public final class Exporter {
                     }
                     entry.size = node.size
                     try tar.begin(entry)
-                    try plan.repository.readContent(of: node, path: path) { try tar.writeContent($0) }
+                    try plan.repository.readContent(of: node, path: path, reader: reader) { try tar.writeContent($0) }
                 }
                 try tar.finishContent()
             }

@@ -163,11 +163,14 @@ public final class Repository: @unchecked Sendable {
     }
 
     /// Calls `body` with each piece of a file's content, in order, each authenticated as it is
-    /// read; throws if the pieces do not add up to the size the snapshot records.
-    public func readContent(of node: Node, path: String, _ body: ([UInt8]) throws -> Void) throws {
+    /// read (through `reader`, when the caller planned its reads); throws if the pieces do not
+    /// add up to the size the snapshot records.
+    public func readContent(
+        of node: Node, path: String, reader: CoalescedBlobReader? = nil, _ body: ([UInt8]) throws -> Void
+    ) throws {
         var total = 0
         for blob in node.content {
-            let plaintext = try readBlob(blob)
+            let plaintext = try reader?.read(blob) ?? readBlob(blob)
             try body(plaintext)
             total += plaintext.count
         }

@@ -28,12 +28,15 @@ final class RestoreWriter: @unchecked Sendable {
     /// The device and inode each file of `plan.fileEntries` that has other names was written to.
     private let written = WrittenFiles()
     private let linkedFiles: Set<Int>
+    /// The files' blobs, read by runs in the order the files are written.
+    private let reader: CoalescedBlobReader
 
     init(plan: Restorer.Plan, target: DirectoryHandle, tally: ErasureTally) {
         self.plan = plan
         self.target = target
         self.tally = tally
         linkedFiles = Set(plan.linkEntries.map(\.file))
+        reader = CoalescedBlobReader(repository: plan.repository, order: plan.fileEntries.flatMap(\.node.content))
     }
 
     func run() throws {
@@ -104,13 +107,13 @@ final class RestoreWriter: @unchecked Sendable {
                 let path = plan.path(of: entry)
                 var content: [UInt8] = []
                 content.reserveCapacity(node.size)
-                try plan.repository.readContent(of: node, path: directory.path(of: node.name)) { content += $0 }
+                try plan.repository.readContent(of: node, path: directory.path(of: node.name), reader: reader) { content += $0 }
                 let (erased, changed) = try ErasureFilter.apply(rules, to: content, path: path)
                 try file.write(erased)
                 progress?(node.size, 0)
                 tally.add(changed, for: path)
             } else {
-                try plan.repository.readContent(of: node, path: directory.path(of: node.name)) {
+                try plan.repository.readContent(of: node, path: directory.path(of: node.name), reader: reader) {
                     try file.write($0)
                     progress?($0.count, 0)
                 }
