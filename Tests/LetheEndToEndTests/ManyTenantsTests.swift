@@ -46,6 +46,29 @@ import Testing
         #expect(audit.status == 0, "\(audit.output)")
     }
 
+    /// A night with nothing to back up logs its outcomes (every tenant verified) in one
+    /// append: the second checkpoint written would stop the run (exit 86), and it is not
+    /// reached. Forty tenants fill all sixteen shards, which once took an append each.
+    @Test func aQuietNightPublishesOneCheckpoint() throws {
+        let home = try E2EHome()
+        var lines = ""
+        for n in 1...40 {
+            try home.write("\(home.data)/q\(n)/a.txt", "tenant \(n)\n")
+            lines += #"{"id":"q\#(n)","sources":["dir:\#(home.data)/q\#(n)"]}"# + "\n"
+        }
+        try home.write("\(home.root)/quiet.jsonl", lines)
+        #expect(home.lethe("tenant", "import", "\(home.root)/quiet.jsonl").status == 0)
+        #expect(home.lethe("nightly").status == 0)
+        // The same night again, as a second worker finds it once the done-markers are gone:
+        // every backup is recent, so only verification and retention run.
+        try FileManager.default.removeItem(atPath: "\(home.store)/leases/nightly")
+        let quiet = home.lethe(["nightly", "--json"], environment: ["LETHE_CRASH_AT": "audit.checkpoint-written#2"])
+        #expect(quiet.status == 0, "\(quiet.output.prefix(2000))")
+        let summary = try #require(try quiet.json() as? [String: Any])
+        #expect((summary["skipped"] as? [Any])?.count == 40 && (summary["verification"] as? [Any])?.count == 40)
+        #expect(home.lethe("audit", "verify").status == 0)
+    }
+
     @Test func anImportWithOneBadLineImportsNothing() throws {
         let home = try E2EHome()
         try FileManager.default.createDirectory(atPath: "\(home.data)/a", withIntermediateDirectories: true)

@@ -88,8 +88,13 @@ public struct NightlyRun: Sendable {
         public var exitStatus: Int32 { integrityViolations > 0 ? 3 : failures.isEmpty ? 0 : 1 }
     }
 
-    /// The night's small outcomes (verified, pruned) are logged in one append per shard, and
-    /// the run's own entry last: a handful of checkpoints a night, whatever the tenant count.
+    /// The night's small outcomes (verified, pruned) wait for the run's own entry and are
+    /// logged in the same append: one checkpoint for a night with nothing to back up, whatever
+    /// the tenant count (a shard's backups are logged when they end, and destructions,
+    /// approvals and purges each publish their own, which their reports embed). A shard is
+    /// marked done for the other workers only once its outcomes are in the log: the shards
+    /// this worker finished stay leased to it until then, or until it would wait for shards
+    /// that others hold, when it logs what it has and lets its own go first.
     public func run(_ options: Options, backupProgress: (@Sendable (TenantID, BackupSummary) -> Void)? = nil) throws -> Summary {
         try installation.batchingAudit { try runBatched(options, backupProgress: backupProgress) }
     }
@@ -120,6 +125,15 @@ public struct NightlyRun: Sendable {
         // are done, or their holder's lease runs out and this worker takes them over.
         var pending = Array(shards.indices).sorted { shardOrder($0) < shardOrder($1) }
         let giveUp = Date().addingTimeInterval(TimeInterval(installation.configuration.leaseSeconds) + 60)
+        // Shards worked tonight whose outcomes wait in the audit batch, still leased.
+        var finished: [Lease] = []
+        func settle() throws {
+            guard !finished.isEmpty else { return }
+            try AuditTrail(installation).flush()
+            let done = Lease.Done(what: "nightly", at: installation.nowText, by: installation.worker)
+            for lease in finished { lease.release(done: lease.isHeld ? done : nil) }
+            finished = []
+        }
         while !pending.isEmpty {
             var held: [Int: String] = [:]
             for shard in pending {
@@ -138,13 +152,13 @@ public struct NightlyRun: Sendable {
                         continue
                     }
                     try shards[shard].run(into: &summary, options: options, rotation: (night, nights), progress: backupProgress)
-                    // The shard's outcomes are logged before another worker can see it done.
-                    try AuditTrail(installation).flush()
-                    lease.release(done: lease.isHeld ? .init(what: "nightly", at: installation.nowText, by: installation.worker) : nil)
+                    finished.append(lease)
                 }
             }
             pending = Array(held.keys)
             guard !pending.isEmpty else { break }
+            // Before waiting on others: they may be waiting on these.
+            try settle()
             guard Date() < giveUp else {
                 for (shard, holder) in held.sorted(by: { $0.key < $1.key }) {
                     summary.failures.append("shard \(shard) (\(Plural.count(shards[shard].tenants.count, "tenant"))) was not done: \(holder)")
@@ -176,6 +190,8 @@ public struct NightlyRun: Sendable {
             "destructionsExecuted": String(summary.destructionsExecuted.count),
             "purgesExecuted": String(summary.purgesExecuted.count),
         ])
+        // That append took the batch: the shards' outcomes are logged.
+        try settle()
         summary.openIncidents = try Incidents(installation).running().map { incident in
             OpenIncident(
                 id: incident.id, type: incident.type, status: incident.status, summary: incident.summary, tenants: incident.tenants,
