@@ -11,11 +11,12 @@ import LetheStore
 /// order in which blobs will be asked for, this plans runs: consecutive blobs of one pack,
 /// each starting at most `maximumGap` bytes after the last one ended, up to `maximumRun`
 /// bytes in all. A run is read whole when one of its blobs is first asked for, and kept
-/// while blobs are taken from it; only the `retainedRuns` read last stay in memory, so a blob
-/// asked for long after its neighbours (content met again later in the walk) costs a read of
-/// its own, never unbounded memory. Every blob is authenticated as it is taken, exactly as
-/// `Repository.readBlob` does, and whatever goes wrong with a run's read (an object missing
-/// or cut short) is left to `readBlob` to name, blob by blob.
+/// while blobs are taken from it; only the `retainedRuns` read last stay in memory. A run is
+/// read at most once: a blob asked for after its run was let go (content met again later in
+/// the walk, such as many copies of one file) is read alone, never its whole run again, and
+/// so is every blob of a run whose read failed, which leaves `readBlob` to name what is wrong
+/// (an object missing or cut short). Every blob is authenticated as it is taken, exactly as
+/// `Repository.readBlob` does.
 ///
 /// Shared by the restore's file workers: each run has its own lock, and the list of those in
 /// memory another, never held together; hence `@unchecked Sendable`.
@@ -25,11 +26,18 @@ public final class CoalescedBlobReader: @unchecked Sendable {
     public static let retainedRuns = 8
 
     private final class Run {
+        enum State {
+            case unread
+            /// The sealed bytes of `range`.
+            case loaded([UInt8])
+            /// Let go of, or failed to read: its blobs are read one by one.
+            case done
+        }
+
         let pack: PackID
         let range: Range<Int>
         let lock = NSLock()
-        /// The sealed bytes of `range`, while in memory.
-        var bytes: [UInt8]?
+        var state = State.unread
 
         init(pack: PackID, range: Range<Int>) {
             self.pack = pack
@@ -79,15 +87,20 @@ public final class CoalescedBlobReader: @unchecked Sendable {
         let start = location.offset - run.range.lowerBound
         var evicted: [Run] = []
         let sealed: [UInt8]? = run.lock.withLock {
-            if run.bytes == nil, let bytes = try? repository.store.get(Layout.pack(repository.tenant, run.pack), range: run.range) {
-                run.bytes = bytes
-                evicted = noteLoaded(run)
+            if case .unread = run.state {
+                if let bytes = try? repository.store.get(Layout.pack(repository.tenant, run.pack), range: run.range) {
+                    run.state = .loaded(bytes)
+                    evicted = noteLoaded(run)
+                } else {
+                    run.state = .done
+                }
             }
-            return run.bytes.map { Array($0[start..<(start + location.sealedLength)]) }
+            guard case .loaded(let bytes) = run.state, start >= 0, start + location.sealedLength <= bytes.count else { return nil }
+            return Array(bytes[start..<(start + location.sealedLength)])
         }
         // Outside `run`'s lock: no worker ever holds two runs' locks.
         for old in evicted where old !== run {
-            old.lock.withLock { old.bytes = nil }
+            old.lock.withLock { old.state = .done }
         }
         guard let sealed else { return try repository.readBlob(id) }
         return try sealed.withUnsafeBytes { try repository.openBlob($0, id: id, location: location, packKey: nil) }

@@ -75,11 +75,14 @@ public enum Timestamp {
         return date.flatMap { format($0).prefix(19) == text.prefix(19) ? $0 : nil }
     }
 
-    /// Whether `text` is a time exactly as `format` or `formatPrecise` prints it: the shape of
-    /// `parse`, and fields that name a real instant (a month's own day count, leap years of
-    /// the Gregorian calendar, an hour below 24). The same answer as printing `parse(text)`
-    /// back and comparing, without Foundation's parser, which cost 15,000 instructions a
-    /// call: a keystore of 10,000 tenants checks one per entry each time it is opened.
+    /// Whether `text` has the shape `format` and `formatPrecise` print, with fields that name a
+    /// real instant of the proleptic Gregorian calendar (a month's own day count, its leap
+    /// years, years 1 to 9999, an hour below 24, no leap second). For the times Lethe writes,
+    /// this is the answer printing `parse(text)` back gives, without Foundation's parser, which
+    /// cost 15,000 instructions a call: a keystore of 10,000 tenants checks one per entry each
+    /// time it is opened. It is not the same check everywhere: it accepts every millisecond
+    /// value (Foundation prints some back one lower, `.002` as `.001`), and dates before 1582
+    /// by the Gregorian rule where Foundation's calendar is Julian.
     public static func isCanonical(_ text: some StringProtocol) -> Bool {
         guard let (year, month, day, hour, minute, second) = fields(Array(text.utf8)) else { return false }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)

@@ -57,11 +57,26 @@ public enum FileSystem {
         try directory.sync()
     }
 
-    /// Flushes the whole file system that holds `path` (`syncfs`): one barrier for many
-    /// writes, where an fsync each would wait for the journal each time.
-    public static func syncFileSystem(containing path: String) throws {
-        let directory = try OwnedFile(path: path, flags: O_RDONLY | O_DIRECTORY)
-        guard clinux_syncfs(directory.descriptor) == 0 else { throw SystemError("syncfs", path) }
+    /// Flushes the whole file system that holds `directory` (`syncfs`): one barrier for many
+    /// writes, where an fsync each would wait for the journal each time. It reports the
+    /// write-back errors since `directory` was opened: open it before the writes.
+    public static func syncFileSystem(_ directory: OwnedFile) throws {
+        guard clinux_syncfs(directory.descriptor) == 0 else { throw SystemError("syncfs", directory.path) }
+    }
+
+    /// Whether `syncfs` on the file system holding `path` makes writes durable and reports
+    /// their failure: Linux 5.8 or later (before, it returned 0 whatever write-back met), and
+    /// not FUSE or NFS, whose syncfs is missing or weaker.
+    public static func syncfsIsReliable(at path: String) -> Bool {
+        var names = utsname()
+        guard uname(&names) == 0 else { return false }
+        let release = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2, (numbers[0], numbers[1]) >= (5, 8) else { return false }
+        var type = 0
+        guard clinux_filesystem_type(path, &type) == 0 else { return false }
+        let fuse = 0x6573_5546, nfs = 0x6969
+        return type != fuse && type != nfs
     }
 
     /// Creates `path` and any missing parents with `mode`, syncing each parent that gained an

@@ -50,8 +50,16 @@ public struct LocalStore: ObjectStore {
     /// folders durable. Two flushes of the file system, where a `put` each costs three fsyncs
     /// (file, folder, new folder's parent): 30,000 for a 10,000-tenant import, which spent
     /// most of its 40 s waiting on them. A crash before the end leaves each object absent or
-    /// whole, as a `put` does, and staging files that `discardIncompleteWrites` removes.
+    /// whole, as a `put` does, and staging files that `discardIncompleteWrites` removes. Where
+    /// `syncfs` cannot be relied on (`FileSystem.syncfsIsReliable`), a `put` each.
     public func put(_ objects: [(key: ObjectKey, bytes: [UInt8])]) throws {
+        guard !objects.isEmpty else { return }
+        guard FileSystem.syncfsIsReliable(at: root) else {
+            for (key, bytes) in objects { try put(key, bytes) }
+            return
+        }
+        // Opened before the writes, so that its syncfs reports their write-back errors.
+        let rootDirectory = try OwnedFile(path: root, flags: O_RDONLY | O_DIRECTORY)
         var staged: [(staging: String, target: String)] = []
         // A staging file renamed into place is no longer there to unlink.
         defer { for file in staged { unlink(file.staging) } }
@@ -66,13 +74,13 @@ public struct LocalStore: ObjectStore {
                 throw SystemError(error.operation, path(key), code: error.code)
             }
         }
-        try FileSystem.syncFileSystem(containing: root)
+        try FileSystem.syncFileSystem(rootDirectory)
         for file in staged {
             try FileSystem.placing(into: FileSystem.parent(of: file.target), syncing: false) {
                 try FileSystem.rename(file.staging, to: file.target)
             }
         }
-        try FileSystem.syncFileSystem(containing: root)
+        try FileSystem.syncFileSystem(rootDirectory)
     }
 
     public func writer(for key: ObjectKey) throws -> ObjectWriter {

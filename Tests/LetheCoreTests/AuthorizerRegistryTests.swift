@@ -126,6 +126,28 @@ import Testing
         #expect(try registry.current()?.version == 1)
     }
 
+    /// A registry whose DPO left, once the destruction policy no longer asked for one, stays
+    /// valid: the default purge policy (one DPO) is not held against a version that never set
+    /// it (found by review: such a history stopped loading). Setting a purge policy the active
+    /// authorizers cannot meet is still refused.
+    @Test func aRegistryWithoutADPOStaysValidUnlessItsPurgePolicyNeedsOne() throws {
+        try test.registerAuthorizers([("dana", .dpo, dana), ("carl", .officer, carl), ("olga", .officer, olga)])
+        _ = try registry.proposePolicy(required: nil, minimumDPOs: 0, gracePeriodHours: nil)
+        for key in [dana, carl] { _ = try registry.sign(privateKey: key) }
+        _ = try registry.proposeRemove(name: "dana", reason: "left")
+        for key in [carl, olga] { _ = try registry.sign(privateKey: key) }
+        #expect(try registry.current()?.version == 3)
+        #expect(try AuthorizerRegistry(test.installation).chain().current?.active.count == 2)
+        _ = try registry.proposePolicy(required: nil, minimumDPOs: nil, gracePeriodHours: nil, purgeRequired: 1, purgeMinimumDPOs: 1)
+        _ = try registry.sign(privateKey: carl)
+        guard case .collected(let proposal) = try registry.sign(privateKey: olga) else {
+            Issue.record("a purge policy no active authorizer can meet took effect")
+            return
+        }
+        #expect(proposal.shortfall?.contains("cannot meet its own policy") == true)
+        #expect(try registry.current()?.version == 3)
+    }
+
     @Test func aSignedProposalIsFrozen() throws {
         try test.registerAuthorizers([("dana", .dpo, dana), ("carl", .officer, carl)])
         _ = try registry.proposePolicy(required: 3, minimumDPOs: 1, gracePeriodHours: nil)

@@ -186,7 +186,7 @@ import Testing
         #expect(run.status == 0, "\(run.output)")
         let result = try #require(try run.json() as? [String: Any])
         #expect((result["rewritten"] as? [String: String])?.count == 2)
-        #expect((result["checks"] as? [[String: Any]])?.count == 4 && (result["checks"] as? [[String: Any]])?.allSatisfy { $0["passed"] as? Bool == true } == true)
+        #expect((result["checks"] as? [[String: Any]])?.count == 3 && (result["checks"] as? [[String: Any]])?.allSatisfy { $0["passed"] as? Bool == true } == true)
         #expect(try ErasurePurgeTests.objectsHolding(ErasureCLITests.alice, tenant: "acme", home: home) == [])
         // Nor does the catalog, in its rows or its free pages.
         #expect(E2EHome.run("/bin/grep", ["-rlF", ErasureCLITests.alice, home.home, "--include=catalog.sqlite*"]).stdout == "")

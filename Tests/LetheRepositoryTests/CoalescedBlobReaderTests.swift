@@ -49,6 +49,29 @@ import Testing
         }
     }
 
+    /// A run is read once: a blob asked for again after its run was let go (many copies of one
+    /// file across a tree) costs one blob's read, not its whole run's.
+    @Test func aRunLetGoIsNeverReadAgain() throws {
+        let order = dataBlobsInPackOrder
+        let first = try #require(order.first)
+        let reader = CoalescedBlobReader(repository: repository, order: order)
+        counting.rangedReads = 0
+        _ = try reader.read(first)
+        #expect(counting.rangedReads == 1)
+        // Nine other runs of one blob each (the same pack read out of order makes runs of one).
+        let others = Array(order.dropFirst().reversed().prefix(CoalescedBlobReader.retainedRuns + 1))
+        let scattered = CoalescedBlobReader(repository: repository, order: [first] + others + Array(repeating: first, count: 50))
+        counting.rangedReads = 0
+        for blob in [first] + others { _ = try scattered.read(blob) }
+        let afterRuns = counting.rangedReads
+        counting.readBytes = 0
+        for _ in 0..<50 { #expect(try scattered.read(first) == repository.readBlob(first)) }
+        let location = try #require(repository.index.location(of: first))
+        // Each repeat read exactly the blob: 50 of its own, and 50 by readBlob above for comparison.
+        #expect(counting.rangedReads == afterRuns + 100)
+        #expect(counting.readBytes == 100 * location.sealedLength)
+    }
+
     /// S cuts a pack short: the blobs still inside it read, the one beyond its end is the
     /// integrity violation `readBlob` names.
     @Test func aTruncatedPackFailsOnlyTheBlobsBeyondItsEnd() throws {
@@ -70,6 +93,7 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
     let base: LocalStore
     private let lock = NSLock()
     private var reads = 0
+    private var bytes = 0
 
     init(_ base: LocalStore) { self.base = base }
 
@@ -78,12 +102,17 @@ final class CountingStore: ObjectStore, @unchecked Sendable {
         set { lock.withLock { reads = newValue } }
     }
 
+    var readBytes: Int {
+        get { lock.withLock { bytes } }
+        set { lock.withLock { bytes = newValue } }
+    }
+
     var location: String { base.location }
     func put(_ key: ObjectKey, _ bytes: [UInt8]) throws { try base.put(key, bytes) }
     func writer(for key: ObjectKey) throws -> ObjectWriter { try base.writer(for: key) }
     func get(_ key: ObjectKey) throws -> [UInt8] { try base.get(key) }
     func get(_ key: ObjectKey, range: Range<Int>) throws -> [UInt8] {
-        lock.withLock { reads += 1 }
+        lock.withLock { reads += 1; bytes += range.count }
         return try base.get(key, range: range)
     }
     func size(of key: ObjectKey) throws -> Int? { try base.size(of: key) }

@@ -45,8 +45,9 @@ import Testing
     }
 
     /// `isCanonical` answers what printing `parse(text)` back and comparing answers, the check
-    /// it replaced in the keystore reader: tried on every day of four years around leap days
-    /// (1900 and 2100 are not leap years, 2000 is), and on fields just out of range.
+    /// it replaced in the keystore reader, for times like those the keystore holds: every day
+    /// of seven years around leap days (1900 and 2100 are not leap years, 2000 is), fields just
+    /// out of range, and whole or round milliseconds (where Foundation's printing is exact).
     @Test func isCanonicalAgreesWithParsingAndPrintingBack() throws {
         func printsBack(_ text: String) -> Bool {
             guard let date = Timestamp.parse(text) else { return false }

@@ -163,8 +163,7 @@ extension EraseCommands {
             snapshot references any more, whatever the prune threshold. Journaled in the audit log: a crash
             at any step leaves every snapshot restorable, and running it again completes the purge. Then
             checks that every remaining snapshot holds nothing the rules remove, that no index lists an
-            erased blob, that the catalog lists no erased path, and that the ledger stays in force; exits 3
-            if a check fails. Needs a DPO's approval
+            erased blob, and that the ledger stays in force; exits 3 if a check fails. Needs a DPO's approval
             (`lethe erase approve`); exit 4 without it.
             """,
         options: [.json]

@@ -47,9 +47,11 @@ public struct RegistryDocument: Codable, Equatable, Sendable {
     public var effectivePurgePolicy: ApprovalPolicy { purgePolicy ?? PurgeDocument.defaultPolicy }
 
     /// Whether the active authorizers could ever meet the policies (a registry that cannot is a
-    /// lockout, and is refused).
+    /// lockout, and is refused). The default purge policy is not held against a version that
+    /// does not set one: versions written before it existed (a registry whose DPO left, where
+    /// only destructions were approved) must keep verifying; purges then wait for a DPO.
     var canMeetPolicy: Bool {
-        policy.isSatisfied(signedBy: active) && effectivePurgePolicy.isSatisfied(signedBy: active)
+        policy.isSatisfied(signedBy: active) && (purgePolicy?.isSatisfied(signedBy: active) ?? true)
     }
 }
 

@@ -434,21 +434,6 @@ public final class Catalog: @unchecked Sendable {
         }
     }
 
-    /// Every path below `tree` in the catalog's listings, as `dir/sub/file`; empty when the
-    /// catalog does not hold the tree.
-    public func paths(tenant: TenantID, tree: BlobID) throws -> [String] {
-        var found: [String] = []
-        func walk(_ tree: BlobID, _ prefix: String) throws {
-            for entry in try entries(tenant: tenant, tree: tree) ?? [] {
-                let path = prefix + entry.name
-                found.append(path)
-                if let subtree = entry.subtree.flatMap(BlobID.init(hex:)) { try walk(subtree, path + "/") }
-            }
-        }
-        try walk(tree, "")
-        return found
-    }
-
     /// Rows that still mention the tenant, per table (destruction verification).
     public func rowsMentioning(_ tenant: TenantID) throws -> [String: Int] {
         try read { db in

@@ -15,6 +15,9 @@ import LetheStore
 /// person under the DPO's signature; with it, the document changes and no approval verifies.
 public struct PurgeDocument: Codable, Equatable, Sendable {
     public static let formatName = "lethe-erasure-purge-v2"
+    /// Documents before the digest: still read, so that certificates issued over them keep
+    /// verifying; never written, and approvals over them no longer count for a purge.
+    public static let formatWithoutDigest = "lethe-erasure-purge-v1"
 
     public var format = PurgeDocument.formatName
     public var request: String
@@ -23,8 +26,8 @@ public struct PurgeDocument: Codable, Equatable, Sendable {
     public var ledgerVersion: Int
     public var rules: [String]
     /// `TenantKeys.rulesDigest` of the same rules with their values, in ledger order
-    /// (`ErasureApprovals.encodedRules`).
-    public var rulesDigest: String
+    /// (`ErasureApprovals.encodedRules`); nil only in a v1 document.
+    public var rulesDigest: String?
     public var policy: ApprovalPolicy
     public var registry: RegistryReference
 
@@ -38,6 +41,11 @@ public struct PurgeDocument: Codable, Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(self))
+    }
+
+    /// A format this version reads: v2 with its digest, or v1 without one.
+    public var hasKnownFormat: Bool {
+        (format == Self.formatName && rulesDigest != nil) || (format == Self.formatWithoutDigest && rulesDigest == nil)
     }
 }
 
@@ -54,13 +62,18 @@ public struct ErasureApprovals: Sendable {
 
     /// The document a purge of `request` needs signed, as of the ledger and the registry now.
     public func document(for request: ErasureRequest) throws -> (PurgeDocument, [UInt8]) {
+        let tenant = try TenantID(request.tenant)
+        let repository = try installation.repository(for: tenant)
+        return try document(for: request, ledger: try ErasureLedgers(installation).load(tenant, repository: repository).0, repository: repository)
+    }
+
+    /// The document of `request` over `ledger` as read: a purge builds it from the very ledger
+    /// it then applies, so that no rule can change between the approval check and its use.
+    func document(for request: ErasureRequest, ledger: ErasureLedger, repository: Repository) throws -> (PurgeDocument, [UInt8]) {
         let chain = try AuthorizerRegistry(installation).chain()
         guard let current = chain.current, let digest = chain.digests.last else {
             throw LetheError.refused("no authorizers are registered: a purge needs a DPO's approval (`lethe authorizer add`, see docs/operations.md)")
         }
-        let tenant = try TenantID(request.tenant)
-        let repository = try installation.repository(for: tenant)
-        let (ledger, _) = try ErasureLedgers(installation).load(tenant, repository: repository)
         let rules = ledger.requests.filter { $0.ledgerVersion <= request.ledgerVersion }.flatMap(\.rules)
         let document = PurgeDocument(
             request: request.id, tenant: request.tenant, subjectHash: request.subjectHash, ledgerVersion: request.ledgerVersion,
@@ -140,9 +153,9 @@ public struct ErasureApprovals: Sendable {
         return document.policy.isSatisfied(signedBy: try approvers(of: request, bytes: bytes))
     }
 
-    /// The approvers, when they meet the purge policy; refused (exit 4) otherwise.
-    func requireApproved(_ request: ErasureRequest) throws -> [Authorizer] {
-        let (document, bytes) = try document(for: request)
+    /// The approvers of the purge document `document`/`bytes`, when they meet its policy;
+    /// refused (exit 4) otherwise.
+    func requireApproved(_ request: ErasureRequest, document: PurgeDocument, bytes: [UInt8]) throws -> [Authorizer] {
         let approvers = try self.approvers(of: request, bytes: bytes)
         guard document.policy.isSatisfied(signedBy: approvers) else {
             throw LetheError.refused(

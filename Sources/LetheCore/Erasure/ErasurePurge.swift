@@ -38,15 +38,20 @@ public struct ErasurePurge: Sendable {
     }
 
     public func purge(_ id: String) throws -> Result {
-        let request = try ErasureLedgers(installation).request(id)
-        let tenant = try TenantID(request.tenant)
-        let approvers = try ErasureApprovals(installation).requireApproved(request)
-        let (_, bytes) = try ErasureApprovals(installation).document(for: request)
+        let found = try ErasureLedgers(installation).request(id)
+        let tenant = try TenantID(found.tenant)
         try Lifecycle(installation).requireNoOpenDestruction(tenant, doing: "purge")
         let repository = try installation.repository(for: tenant)
         let lock = try TenantLock.acquire(repository, exclusive: true, operation: "erase purge", clock: installation.clock)
         defer { lock.release() }
+        // One reading of the ledger, under the lock, for the approvals and for the rules applied.
         let (ledger, _) = try ErasureLedgers(installation).load(tenant, repository: repository)
+        guard let request = ledger.requests.first(where: { $0.id == found.id }) else {
+            throw LetheError.integrity("\(Layout.erasureLedger(tenant)) no longer holds erasure request \(found.id)")
+        }
+        let approvals = ErasureApprovals(installation)
+        let (document, bytes) = try approvals.document(for: request, ledger: ledger, repository: repository)
+        let approvers = try approvals.requireApproved(request, document: document, bytes: bytes)
         let record = try TenantRegistry(installation).record(tenant)
         let filter = try ErasureFilter(
             rules: ledger.requests.filter { $0.ledgerVersion <= request.ledgerVersion }.flatMap(\.rules),
@@ -102,7 +107,8 @@ public struct ErasurePurge: Sendable {
         try requireEveryLoggedSnapshot(of: tenant, in: repository)
         let prune = try Pruner(repository: repository).run(maxUnusedPercent: 0, dryRun: false)
         // The originals' listings name the erased files (mail/alice@example.com/…): gone from
-        // the catalog, and from its free pages.
+        // the catalog, and from its free pages. Not one of the certified checks: the catalog is
+        // the home's, which H writes, and a check over it would let H fail a certificate.
         try installation.catalog().sync(repository)
         try installation.catalog().pruneTrees(tenant: tenant)
         try installation.catalog().compact()
@@ -161,14 +167,6 @@ public struct ErasurePurge: Sendable {
         try repository.loadIndex()
         let stillIndexed = replaced.filter { !check.referenced.contains($0) && repository.index.location(of: $0) != nil }
         let (ledger, _) = try ErasureLedgers(installation).load(repository.tenant, repository: repository)
-        let catalog = try installation.catalog()
-        var listed = 0
-        var erasedListed: [String] = []
-        for row in try catalog.snapshots(of: repository.tenant) {
-            let paths = try catalog.paths(tenant: repository.tenant, tree: try row.treeID())
-            listed += paths.count
-            erasedListed += paths.filter(filter.erases)
-        }
         return [
             VerificationCheck(
                 check: "every remaining snapshot holds nothing the rules remove", passed: check.findings.isEmpty,
@@ -177,9 +175,6 @@ public struct ErasurePurge: Sendable {
             VerificationCheck(
                 check: "no pack or index holds an erased blob", passed: stillIndexed.isEmpty,
                 detail: "\(replaced.count) blobs of erased or changed content; \(stillIndexed.count) still indexed"),
-            VerificationCheck(
-                check: "the catalog lists no erased path", passed: erasedListed.isEmpty,
-                detail: "\(listed) paths listed; \(erasedListed.count) erased (names withheld)"),
             VerificationCheck(
                 check: "the ledger stays in force for later backups", passed: ledger.version >= ledgerVersion,
                 detail: "ledger version \(ledger.version), \(ledger.rules.count) rules applied to every restore and export"),

@@ -19,7 +19,7 @@ extension ReportVerifier {
         guard let bytes = Data(base64Encoded: certificate.purgeDocument.bytes).map(Array.init),
               let digest = try? SHA256.hash(bytes), Hex.encode(digest) == certificate.purgeDocument.sha256,
               let document = try? JSONDecoder().decode(PurgeDocument.self, from: Data(bytes)),
-              (try? document.canonicalBytes()) == bytes, document.format == PurgeDocument.formatName else {
+              (try? document.canonicalBytes()) == bytes, document.hasKnownFormat else {
             add("purge document", false, "the embedded purge document is not canonical or does not match its SHA-256")
             return
         }
