@@ -70,25 +70,14 @@ public final class Exporter {
             if let filter {
                 above.removeLast(above.count - entry.depth)
                 let path = (above + [entry.node.name]).joined(separator: "/")
-                if filter.erases(path) {
-                    outcome?.entriesLeftOut += 1
-                    continue
-                }
-                if try SQLiteSidecar.leavesOut(path, node: entry.node, filter: filter) {
+                guard let rules = try filter.treatment(of: entry.node, at: path, hardLinks: hardLinks) else {
                     outcome?.entriesLeftOut += 1
                     continue
                 }
                 if entry.node.kind == .directory { above.append(entry.node.name) }
-                if entry.node.kind == .file {
-                    if hardLinks?.erases(entry.node) == true {
-                        outcome?.entriesLeftOut += 1
-                        continue
-                    }
-                    let rules = hardLinks?.rules(for: entry.node, own: filter.contentRules(for: path)) ?? filter.contentRules(for: path)
-                    if !rules.isEmpty {
-                        contentRules[entries.count] = rules
-                        outcome?.files.append(ErasureOutcome.File(path: path, rules: rules.map(\.number), changed: 0))
-                    }
+                if !rules.isEmpty {
+                    contentRules[entries.count] = rules
+                    outcome?.files.append(ErasureOutcome.File(path: path, rules: rules.map(\.number), changed: 0))
                 }
             }
             entries.append(entry)

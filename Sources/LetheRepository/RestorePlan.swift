@@ -101,22 +101,11 @@ extension Restorer.Plan {
             var fileRules: (path: String, rules: [ErasureFilter.Rule])?
             if let filter {
                 let path = Restorer.Plan.path(of: entry, in: directories)
-                if filter.erases(path) {
+                guard let rules = try filter.treatment(of: entry.node, at: path, hardLinks: hardLinks) else {
                     outcome?.entriesLeftOut += 1
                     continue
                 }
-                if try SQLiteSidecar.leavesOut(path, node: entry.node, filter: filter) {
-                    outcome?.entriesLeftOut += 1
-                    continue
-                }
-                if entry.node.kind == .file {
-                    if hardLinks?.erases(entry.node) == true {
-                        outcome?.entriesLeftOut += 1
-                        continue
-                    }
-                    let rules = hardLinks?.rules(for: entry.node, own: filter.contentRules(for: path)) ?? filter.contentRules(for: path)
-                    if !rules.isEmpty { fileRules = (path, rules) }
-                }
+                if !rules.isEmpty { fileRules = (path, rules) }
             }
             switch entry.node.kind {
             case .directory:

@@ -50,6 +50,19 @@ public struct ErasureFilter: Sendable {
         }
     }
 
+    /// What a restore or an export does with the entry `node` at `path`: nil when the ledger
+    /// leaves it out (an erased path, a SQLite sidecar of a filtered database, another name of
+    /// an erased or filtered hard-linked file), else the rules that change its content (none
+    /// for a directory or a link). The one decision both walks take.
+    func treatment(of node: Node, at path: String, hardLinks: HardLinkErasure?) throws -> [Rule]? {
+        if erases(path) { return nil }
+        if try SQLiteSidecar.leavesOut(path, node: node, filter: self) { return nil }
+        guard node.kind == .file else { return [] }
+        if hardLinks?.erases(node) == true { return nil }
+        let own = contentRules(for: path)
+        return hardLinks?.rules(for: node, own: own) ?? own
+    }
+
     /// The rules that change the content of the file at `path`, in ledger order.
     public func contentRules(for path: String) -> [Rule] {
         rules.filter { rule in
