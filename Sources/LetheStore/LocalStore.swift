@@ -9,8 +9,10 @@ import Glibc
 /// so the name says exactly which key it was, and `discardIncompleteWrites` finds a crashed
 /// write of a given tenant without touching one whose id merely starts the same way
 /// (`alpha.old` for `alpha`). Deleting the last object in a directory removes the directory
-/// too, so a deleted tenant leaves no empty folder bearing its name; a writer whose folder is
-/// pruned under it creates it again (`FileSystem.placing(into:)`), so the two never race.
+/// too, up to the top-level one (`locks`, `tenants`), which stays: a deleted tenant leaves no
+/// empty folder bearing its name, and the folder every tenant shares is never pruned under a
+/// writer. A writer whose own tenant's folder is pruned under it (by another holder of that
+/// tenant's locks) creates it again (`FileSystem.placing(into:)`), so the two never race.
 public struct LocalStore: ObjectStore {
     public let root: String
 
@@ -144,9 +146,13 @@ public struct LocalStore: ObjectStore {
 
     public func delete(_ key: ObjectKey) throws {
         try FileSystem.removeFile(path(key))
-        // Remove directories left empty, up to (not including) the root.
+        // Remove directories left empty, up to (not including) the top-level one (`locks`,
+        // `tenants`, …), which every tenant's objects share: it is never removed, so a writer
+        // creating its tenant's folder in it never finds it gone. Pruning it, left empty for an
+        // instant between two tenants' locks, lost a 10,000-tenant night a tenant now and then.
         var directory = FileSystem.parent(of: path(key))
-        while directory.count > root.count, directory.hasPrefix(root + "/") {
+        let topLevel = "\(root)/\(key.rawValue.prefix { $0 != "/" })"
+        while directory.count > topLevel.count, directory.hasPrefix(topLevel + "/") {
             guard rmdir(directory) == 0 else { break }
             let up = FileSystem.parent(of: directory)
             try? FileSystem.syncDirectory(up)

@@ -54,7 +54,8 @@ import Testing
         held.release()
         #expect(try lockObjects().isEmpty)
         held.release()
-        #expect(!FileSystem.exists("\(fixture.store.root)/locks"), "no empty folder is left")
+        #expect(!FileSystem.exists("\(fixture.store.root)/locks/acme"), "no empty folder bears the tenant's name")
+        #expect(FileSystem.isDirectory("\(fixture.store.root)/locks"), "the folder every tenant's locks share stays")
         let again = try lock(true)
         withExtendedLifetime(again) {}
     }

@@ -99,10 +99,14 @@ import Testing
         #expect(try !store.exists(key("t/x")))
     }
 
-    @Test func deleteRemovesEmptyParentsButNeverTheRoot() throws {
+    /// Empty folders go, up to the top-level one, which is never removed however empty, so
+    /// that no writer's parent can vanish between its `mkdir` and its `rename` (the race of
+    /// the next test).
+    @Test func deleteRemovesEmptyParentsUpToTheTopLevelFolder() throws {
         try store.put(key("tenants/a/data/00/p"), [1])
         try store.delete(key("tenants/a/data/00/p"))
-        #expect(!FileSystem.exists("\(root)/tenants"))
+        #expect(!FileSystem.exists("\(root)/tenants/a"))
+        #expect(FileSystem.isDirectory("\(root)/tenants"))
         #expect(FileSystem.isDirectory(root))
         try store.put(key("top"), [1])
         try store.delete(key("top"))
@@ -148,7 +152,8 @@ import Testing
         }
         #expect(failures.all.isEmpty)
         #expect(try store.list(prefix: key("locks")).isEmpty)
-        #expect(!FileSystem.isDirectory("\(root)/locks"))
+        #expect(try FileSystem.listDirectory("\(root)/locks").isEmpty, "every tenant's folder is gone")
+        #expect(FileSystem.isDirectory("\(root)/locks"), "the shared top-level folder stays")
     }
 
     // MARK: Incomplete writes
