@@ -64,7 +64,7 @@ public final class Keystore: Sendable {
             try withLock { try migrate() }
         } else {
             // What `read` would check; verified here, `read` reuses it while the file is unchanged.
-            try verify(stored, covering: stored.file.authenticatedBytes)
+            try verify(stored, covering: stored.authenticatedBytes)
             verified.withLock { $0 = (identity, stored.file) }
         }
         let file = try read()
@@ -237,7 +237,7 @@ public final class Keystore: Sendable {
         guard stored.format == .v2 else {
             throw KeyError.keystoreDamaged(path: path, reason: "it is a v1 keystore that appeared after it was opened")
         }
-        try verify(stored, covering: stored.file.authenticatedBytes)
+        try verify(stored, covering: stored.authenticatedBytes)
         verified.withLock { $0 = (identity, stored.file) }
         return stored.file
     }

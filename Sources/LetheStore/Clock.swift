@@ -67,7 +67,7 @@ public enum Timestamp {
             guard let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) else { return nil }
             return format(date).hasPrefix(text) ? date : nil
         }
-        guard fields(bytes) != nil else { return nil }
+        guard bytes.withUnsafeBufferPointer(fields) != nil else { return nil }
         let date = bytes.count == 20
             ? try? Date(text, strategy: .iso8601)
             : try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
@@ -84,7 +84,14 @@ public enum Timestamp {
     /// value (Foundation prints some back one lower, `.002` as `.001`), and dates before 1582
     /// by the Gregorian rule where Foundation's calendar is Julian.
     public static func isCanonical(_ text: some StringProtocol) -> Bool {
-        guard let (year, month, day, hour, minute, second) = fields(Array(text.utf8)) else { return false }
+        var text = String(text)
+        return text.withUTF8 { isCanonical(utf8: $0) }
+    }
+
+    /// `isCanonical` of text given as its UTF-8 bytes, for readers that hold bytes (the
+    /// keystore reads 10,000 creation times at each open).
+    public static func isCanonical(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let (year, month, day, hour, minute, second) = fields(bytes) else { return false }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         return year >= 1 && (1...12).contains(month) && (1...days[month - 1]).contains(day)
@@ -93,7 +100,7 @@ public enum Timestamp {
 
     /// The numbers of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.sssZ`, with nothing before
     /// or after; nil for any other shape. The fields' ranges are not checked here.
-    private static func fields(_ bytes: [UInt8]) -> (Int, Int, Int, Int, Int, Int)? {
+    private static func fields(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int, Int, Int, Int)? {
         func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { (48...57).contains(bytes[$0]) } }
         let separators: [(Int, UInt8)] = [(4, 45), (7, 45), (10, 84), (13, 58), (16, 58)]
         guard bytes.count == 20 || bytes.count == 24, digits(0..<4), digits(5..<7), digits(8..<10), digits(11..<13),

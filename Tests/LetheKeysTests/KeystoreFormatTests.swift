@@ -109,6 +109,21 @@ import Testing
         #expect(stored.file.encoded(mac: stored.mac) == bytes)
     }
 
+    /// The canonical reader makes the MAC input as it reads, in file order; it must be the
+    /// rule's input (`authenticatedBytes`, sorted by tenant), byte for byte, and the JSONDecoder
+    /// path's too.
+    @Test func theMACInputMadeWhileReadingIsTheRulesInput() throws {
+        let bytes = text(names: ["a.b", "acme", "b", "globex", "t10", "t9"])
+        let canonical = try KeystoreFile.decode(bytes, path: "k")
+        #expect(canonical.file.tenants.count == 6)
+        #expect(canonical.authenticatedBytes == canonical.file.authenticatedBytes)
+        let spaced = Array(String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"epoch\": 1", with: "\"epoch\":1").utf8)
+        #expect(refusedAsNotCanonical(spaced), "read by JSONDecoder, and refused for its spelling")
+        let emptyText = "{\n  \"epoch\": 1,\n  \"format\": \"lethe-keystore-v2\",\n  \"mac\": \"\(String(repeating: "cd", count: 32))\",\n  \"tenants\": {}\n}\n"
+        let empty = try KeystoreFile.decode(Array(emptyText.utf8), path: "k")
+        #expect(empty.file.tenants.isEmpty && empty.authenticatedBytes == empty.file.authenticatedBytes)
+    }
+
     @Test func tenantsOutOfOrderADuplicateOrALeadingZeroAreNotCanonical() {
         #expect(refusedAsNotCanonical(text(names: ["globex", "acme"])))
         // Not even JSON (a number with a leading zero), which JSONDecoder refuses.
