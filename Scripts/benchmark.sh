@@ -51,7 +51,7 @@ if [ "$store" = s3 ]; then
     python3 -c "import boto3" 2>/dev/null || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check boto3 >&2 \
         || PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --break-system-packages boto3 >&2
 fi
-swift build -c release >&2
+Scripts/build-release.sh >&2
 lethe="$repo/.build/release/lethe"
 
 rm -rf "$work"

@@ -31,7 +31,7 @@ done
 [ -f "$home/catalog.sqlite" ] || { echo "no catalog in $home: run Scripts/scale-benchmark.sh first" >&2; exit 2; }
 
 Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config sqlite3 time faketime bc >&2
-swift build -c release >&2
+Scripts/build-release.sh >&2
 lethe="$repo/.build/release/lethe"
 export LETHE_HOME="$home"
 catalog="$home/catalog.sqlite"

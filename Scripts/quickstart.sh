@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config sqlite3 openssl tar
-swift build -c release
+Scripts/build-release.sh
 lethe="$repo/.build/release/lethe"
 export LETHE_HOME="$repo/.lethe"
 demo="$repo/.lethe-demo"

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 
 Scripts/install-dependencies.sh libssl-dev libsqlite3-dev pkg-config time faketime python3 >&2
-swift build -c release >&2
+Scripts/build-release.sh >&2
 lethe="$repo/.build/release/lethe"
 
 rm -rf "$work"
