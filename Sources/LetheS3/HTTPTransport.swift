@@ -32,8 +32,10 @@ enum TransportFailure: Error, Equatable, Sendable, CustomStringConvertible {
 /// elsewhere would fail its signature, and a redirect could send it to a host the
 /// configuration never named).
 ///
-/// Requests with a body go over a session of their own, each on a new connection
-/// (`Connection: close`). On Linux, URLSession's libcurl resends a request by itself when a
+/// Requests with a body to an `http://` endpoint are one `PlainHTTPExchange` each, on a
+/// connection of their own: URLSession's way of sending a body costs as much CPU as the
+/// server spends storing it (see that type). To an `https://` endpoint they go over a second
+/// session, each on a new connection (`Connection: close`). On Linux, URLSession's libcurl resends a request by itself when a
 /// reused connection closes before any answer, but it cannot rewind a body: the resent request
 /// announces its Content-Length and sends nothing, and hangs until the timeout (measured
 /// against SeaweedFS through the tests' fault proxy). A body request on a fresh connection is
@@ -72,6 +74,10 @@ final class HTTPTransport: Sendable {
         var request = request
         request.timeoutInterval = timeout
         let hasBody = request.httpBody != nil
+        if hasBody, request.url?.scheme?.lowercased() == "http", let url = request.url, let body = request.httpBody {
+            return checked(PlainHTTPExchange(timeout: timeout).send(
+                method: request.httpMethod ?? "GET", url: url, headers: request.allHTTPHeaderFields ?? [:], body: body), request)
+        }
         if hasBody { request.setValue("close", forHTTPHeaderField: "Connection") }
         let outcome = Outcome(timeout: timeout)
         let task = (hasBody ? fresh : reusing).dataTask(with: request) { data, response, error in
@@ -83,9 +89,12 @@ final class HTTPTransport: Sendable {
             _ = outcome.done.wait(timeout: .now() + 5)
             return .failure(.timedOut(timeout))
         }
-        let result = outcome.result ?? .failure(.connection("the request ended without an answer"))
-        // A body cut short must not pass for a whole one (curl may report a closed connection
-        // as the end of the body).
+        return checked(outcome.result ?? .failure(.connection("the request ended without an answer")), request)
+    }
+
+    /// A body cut short must not pass for a whole one (curl, and a server closing the
+    /// connection, may make a closed connection look like the end of the body).
+    private func checked(_ result: Result<HTTPResponse, TransportFailure>, _ request: URLRequest) -> Result<HTTPResponse, TransportFailure> {
         if case .success(let response) = result, request.httpMethod != "HEAD",
            let length = response.header("content-length").flatMap({ Int($0) }), response.body.count != length {
             return .failure(.connection("the answer had \(response.body.count) of its \(length) bytes"))
