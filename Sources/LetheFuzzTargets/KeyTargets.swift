@@ -6,7 +6,8 @@ extension FuzzTargets {
             let stored = try KeystoreFile.decode(input, path: "keystore.json")
             switch stored.format {
             case .v2:
-                _ = stored.file.authenticatedBytes
+                // `Keystore.verify` MACs the input made while reading; the writer MACs this one.
+                invariant(stored.authenticatedBytes == stored.file.authenticatedBytes, "the MAC input read is the MAC input written")
                 invariant(stored.file.encoded(mac: stored.mac) == input, "an accepted v2 keystore is its canonical encoding")
             case .v1:
                 _ = LegacyKeystoreFormat.authenticatedBytes(stored.file)

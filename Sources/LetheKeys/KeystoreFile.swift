@@ -37,6 +37,9 @@ package struct KeystoreFile: Equatable {
 
         /// Fields that lie in `storage` at these indices.
         init(storage: ArraySlice<UInt8>, dekID: Range<Int>, wrapped: Range<Int>, commitment: Range<Int>, created: Range<Int>) {
+            // Indices are the slice's own (a slice keeps its parent's), not offsets from 0.
+            precondition([dekID, wrapped, commitment, created].allSatisfy { $0.lowerBound >= storage.startIndex && $0.upperBound <= storage.endIndex },
+                         "keystore entry fields outside their storage")
             self.storage = storage
             ranges = (dekID, wrapped, commitment, created)
         }

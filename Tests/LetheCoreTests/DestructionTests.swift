@@ -189,6 +189,25 @@ import Testing
         #expect(!again.performed && again.report.json == outcome.report.json)
     }
 
+    @Test func anEmptyLockFolderLeftOfTheTenantFailsVerificationUntilItIsGone() throws {
+        let tenant = try dueTenant()
+        let entry = try approvedRequest(tenant)
+        test.advance(days: 1.1)
+        // What a crash between removing a lock and its folder leaves. (The execution's own lock
+        // would take an empty locks/acme/ away when released, so the leftover is one level down.)
+        let store = try #require(test.installation.store as? LocalStore)
+        try FileSystem.makeDirectories("\(store.root)/locks/\(tenant)/stale")
+        do {
+            _ = try DestructionExecutor(test.installation).execute(entry.id)
+            Issue.record("a destruction leaving locks/\(tenant)/ verified")
+        } catch let error as LetheError {
+            #expect(error.kind == .integrity && error.message.contains("locks/\(tenant)/"), "\(error.message)")
+        }
+        try FileSystem.removeTree("\(store.root)/locks/\(tenant)")
+        let outcome = try DestructionExecutor(test.installation).execute(entry.id)
+        #expect(outcome.performed && outcome.report.report.verification.allSatisfy(\.passed))
+    }
+
     @Test func reportAlteredByOneByteOrSignedByAnotherKeyFailsVerification() throws {
         let tenant = try dueTenant()
         let entry = try approvedRequest(tenant)

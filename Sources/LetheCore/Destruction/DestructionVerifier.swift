@@ -21,7 +21,9 @@ struct DestructionVerifier {
         let store = installation.store
         let left = try store.versions(prefix: tenant.storePrefix).count + store.versions(prefix: Layout.lockPrefix(tenant)).count
             + store.list(prefix: tenant.storePrefix).count
-        let remainder = try store.remainder(prefix: tenant.storePrefix)
+        // An empty folder of the tenant's locks is a trace too (a crash between removing the
+        // last lock and its folder leaves one).
+        let remainder = try store.remainder(prefix: tenant.storePrefix) + store.remainder(prefix: Layout.lockPrefix(tenant))
         let versioning = try store.versioning()
         let listing = versioning == .unversioned ? "lists no object" : "lists no object, no object version and no delete marker"
         return VerificationCheck(
