@@ -35,10 +35,10 @@ enum TransportFailure: Error, Equatable, Sendable, CustomStringConvertible {
 /// Requests with a body to an `http://` endpoint are one `PlainHTTPExchange` each, on a
 /// connection of their own: URLSession's way of sending a body costs as much CPU as the
 /// server spends storing it (see that type). To an `https://` endpoint they go over a second
-/// session, each on a new connection (`Connection: close`). On Linux, URLSession's libcurl resends a request by itself when a
-/// reused connection closes before any answer, but it cannot rewind a body: the resent request
-/// announces its Content-Length and sends nothing, and hangs until the timeout (measured
-/// against SeaweedFS through the tests' fault proxy). A body request on a fresh connection is
+/// session, each on a new connection (`Connection: close`). On Linux, URLSession's libcurl
+/// resends a request by itself when a reused connection closes before any answer, but it
+/// cannot rewind a body: the resent request announces its Content-Length and sends nothing,
+/// and hangs until the timeout (measured against SeaweedFS through the tests' fault proxy). A body request on a fresh connection is
 /// never resent behind our back; bodiless requests (GET, HEAD, DELETE) keep reusing connections.
 ///
 /// Every exchange has a deadline: `URLSession`'s own timeouts, and a wait that cancels the
