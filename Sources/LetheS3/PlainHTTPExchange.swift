@@ -18,20 +18,23 @@ import Glibc
 /// it cannot make sense of is a `TransportFailure`, so `S3Client`'s retries apply as they do to
 /// URLSession's failures. One deadline covers connecting, sending and reading.
 struct PlainHTTPExchange {
-    /// The longest answer head or body accepted: answers to body requests are short XML.
+    /// The longest answer body accepted: answers to body requests are short XML.
     static let maximumAnswer = 4 << 20
+    /// The longest answer head accepted (status line and headers).
+    static let maximumHead = 64 << 10
 
     let timeout: TimeInterval
 
     func send(method: String, url: URL, headers: [String: String], body: Data) -> Result<HTTPResponse, TransportFailure> {
-        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false), let host = components.host,
-              !host.isEmpty else {
+        // `URL.host` is what S3Client signed the Host header from.
+        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+              let host = url.host?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), !host.isEmpty else {
             return .failure(.connection("the URL has no host"))
         }
-        let port = components.port ?? 80
+        let port = url.port ?? 80
         var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { target += "?" + query }
-        let hostHeader = (host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host) + (port == 80 ? "" : ":\(port)")
+        let hostHeader = (host.contains(":") ? "[\(host)]" : host) + (port == 80 ? "" : ":\(port)")
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
             let lower = name.lowercased()
@@ -61,8 +64,9 @@ struct PlainHTTPExchange {
             sendFailure = failure
         }
         if case .timedOut? = sendFailure { return .failure(sendFailure!) }
-        // A server may answer before it has read the whole body (a refusal) and close: that
-        // answer is the one to return, when it came whole.
+        // A server may answer before it has read the whole body (a refusal), then close or
+        // stop reading: sending stops as soon as an answer is readable, and that answer is the
+        // one to return, when it comes whole.
         var reader = AnswerReader(socket: socket, deadline: deadline)
         switch reader.read() {
         case .success(let response): return .success(response)
@@ -140,14 +144,16 @@ private struct Socket {
         return .failure(failure)
     }
 
-    /// Waits until the socket is ready for `events` or has failed (both end the wait).
-    func wait(for events: Int16, deadline: Deadline) -> Result<Void, TransportFailure> {
+    /// Waits until the socket is ready for some of `events` or has failed (both end the wait);
+    /// returns the events that happened.
+    @discardableResult
+    func wait(for events: Int16, deadline: Deadline) -> Result<Int16, TransportFailure> {
         while true {
             let left = deadline.millisecondsLeft
             guard left > 0 else { return .failure(.timedOut(deadline.seconds)) }
             var poller = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&poller, 1, left)
-            if ready > 0 { return .success(()) }
+            if ready > 0 { return .success(poller.revents) }
             if ready < 0, errno != EINTR { return .failure(.connection("poll failed (errno \(errno))")) }
         }
     }
@@ -159,7 +165,12 @@ private struct Socket {
             if sent > 0 {
                 offset += sent
             } else if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                if case .failure(let failure) = wait(for: Int16(POLLOUT), deadline: deadline) { return .failure(failure) }
+                switch wait(for: Int16(POLLOUT) | Int16(POLLIN), deadline: deadline) {
+                case .failure(let failure): return .failure(failure)
+                case .success(let events) where events & Int16(POLLIN) != 0 && events & Int16(POLLOUT) == 0:
+                    return .failure(.connection("the server answered before the whole body was sent"))
+                case .success: continue
+                }
             } else if sent < 0, errno == EINTR {
                 continue
             } else {
@@ -175,11 +186,12 @@ private struct Socket {
             let start = buffer.count
             buffer.append(contentsOf: repeatElement(0, count: count))
             let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + start, count, 0) }
+            let error = errno
             buffer.removeLast(count - max(received, 0))
             if received >= 0 { return .success(received) }
-            if errno == EAGAIN || errno == EWOULDBLOCK {
+            if error == EAGAIN || error == EWOULDBLOCK {
                 if case .failure(let failure) = wait(for: Int16(POLLIN), deadline: deadline) { return .failure(failure) }
-            } else if errno != EINTR {
+            } else if error != EINTR {
                 return .failure(.connection("connection lost"))
             }
         }
@@ -192,6 +204,9 @@ private struct AnswerReader {
     let deadline: Deadline
     private var buffer: [UInt8] = []
     private var position = 0
+    /// Everything read so far: interim answers, heads and trailers count too, so that a server
+    /// that never stops sending cannot keep the exchange going.
+    private var total = 0
 
     init(socket: Socket, deadline: Deadline) {
         self.socket = socket
@@ -203,7 +218,9 @@ private struct AnswerReader {
             while true {
                 let (status, headers) = try readHead()
                 if (100...199).contains(status) { continue }
-                return .success(HTTPResponse(status: status, headers: headers, body: try readBody(headers)))
+                // 204 and 304 never carry a body, whatever their headers say.
+                let body = status == 204 || status == 304 ? Data() : try readBody(headers)
+                return .success(HTTPResponse(status: status, headers: headers, body: body))
             }
         } catch let failure as TransportFailure {
             return .failure(failure)
@@ -214,14 +231,16 @@ private struct AnswerReader {
 
     private mutating func readHead() throws -> (Int, [String: String]) {
         var lines: [String] = []
+        var size = 0
         while true {
             let line = try readLine()
+            size += line.utf8.count + 2
+            guard size <= PlainHTTPExchange.maximumHead else { throw TransportFailure.connection("bad server response") }
             if line.isEmpty {
                 if lines.isEmpty { continue }  // a stray blank line before the status line
                 break
             }
             lines.append(line)
-            guard lines.count < 200 else { throw TransportFailure.connection("bad server response") }
         }
         let statusLine = lines[0].split(separator: " ", maxSplits: 2)
         guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), statusLine[1].count == 3,
@@ -244,7 +263,7 @@ private struct AnswerReader {
             while true {
                 let sizeLine = try readLine()
                 let digits = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                guard let size = Int(digits, radix: 16), size >= 0, body.count + size <= PlainHTTPExchange.maximumAnswer else {
+                guard let size = Int(digits, radix: 16), size >= 0, size <= PlainHTTPExchange.maximumAnswer - body.count else {
                     throw TransportFailure.connection("bad server response")
                 }
                 if size == 0 {
@@ -304,12 +323,20 @@ private struct AnswerReader {
 
     /// Reads more into the buffer; 0 at the end of the stream.
     private mutating func fill() throws -> Int {
+        // A server that sends faster than this reads never makes recv wait, so the deadline
+        // is checked here too, not only while waiting.
+        guard deadline.millisecondsLeft > 0 else { throw TransportFailure.timedOut(deadline.seconds) }
+        guard total <= PlainHTTPExchange.maximumAnswer + 4 * PlainHTTPExchange.maximumHead else {
+            throw TransportFailure.connection("bad server response")
+        }
         if position > 0 {
             buffer.removeFirst(position)
             position = 0
         }
         switch socket.receive(into: &buffer, count: 64 * 1024, deadline: deadline) {
-        case .success(let count): return count
+        case .success(let count):
+            total += count
+            return count
         case .failure(let failure): throw failure
         }
     }

@@ -11,9 +11,10 @@ import Testing
 /// fails to come. The S3 contract and fault suites run it against SeaweedFS too (every body
 /// request to an `http://` endpoint goes through it).
 @Suite struct PlainHTTPExchangeTests {
-    /// Accepts one connection, reads one request (head, then Content-Length bytes of body),
-    /// writes `answer` (unless nil: then it answers nothing and holds the connection until the
-    /// client closes), and closes.
+    /// Accepts one connection, reads one request (head, then Content-Length bytes of body, unless
+    /// `readsBody` is false), writes `answer` (unless nil: then it answers nothing and holds the
+    /// connection until the client closes; with `repeats`, again and again until the client
+    /// closes), and closes. Without `readsBody`, it holds the connection for 10 s unread.
     final class ScriptedServer: @unchecked Sendable {
         let port: UInt16
         private let listener: Int32
@@ -22,7 +23,7 @@ import Testing
         private var body: [UInt8] = []
         private let done = DispatchSemaphore(value: 0)
 
-        init(answer: [UInt8]?) {
+        init(answer: [UInt8]?, readsBody: Bool = true, repeats: Bool = false) {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -35,7 +36,7 @@ import Testing
             }
             listener = fd
             port = UInt16(bigEndian: address.sin_port)
-            Thread { [self] in serve(answer) }.start()
+            Thread { [self] in serve(answer, readsBody: readsBody, repeats: repeats) }.start()
         }
 
         deinit { Glibc.close(listener) }
@@ -48,7 +49,7 @@ import Testing
             return lock.withLock { (head, body) }
         }
 
-        private func serve(_ answer: [UInt8]?) {
+        private func serve(_ answer: [UInt8]?, readsBody: Bool, repeats: Bool) {
             defer { done.signal() }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
@@ -66,7 +67,7 @@ import Testing
             let head = String(decoding: bytes[..<end], as: UTF8.self)
             let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
-            while bytes.count - end < length { guard more() else { break } }
+            while readsBody, bytes.count - end < length { guard more() else { break } }
             lock.withLock {
                 self.head = head
                 self.body = Array(bytes[end...])
@@ -75,7 +76,10 @@ import Testing
                 while more() {}  // until the client gives up
                 return
             }
-            _ = answer.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            repeat {
+                guard answer.withUnsafeBytes({ send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 else { return }
+            } while repeats
+            if !readsBody { Thread.sleep(forTimeInterval: 10) }
         }
     }
 
@@ -129,7 +133,10 @@ import Testing
     }
 
     @Test(arguments: ["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n", "garbage\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n",
-                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"])
+                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                      // A chunk size that would overflow the body's length.
+                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n7fffffffffffffff\r\n",
+                      "HTTP/1.1 200 OK\r\nX-Long: " + String(repeating: "a", count: 70_000) + "\r\n\r\n"])
     func aMalformedOrUnfinishedAnswerIsAConnectionFailure(_ answer: String) {
         let server = ScriptedServer(answer: Self.bytes(answer))
         let result = PlainHTTPExchange(timeout: 30).send(method: "PUT", url: server.url, headers: [:], body: Data([1]))
@@ -137,6 +144,34 @@ import Testing
             Issue.record("expected a connection failure, got \(result)")
             return
         }
+    }
+
+    @Test func anAnswerBeforeTheBodyIsSentIsReturnedWithoutWaitingForTheDeadline() throws {
+        // The server refuses after the head and reads no more: more body than the socket
+        // buffers on both sides hold is never sent.
+        let server = ScriptedServer(answer: Self.bytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 7\r\n\r\nskewed!"), readsBody: false)
+        let started = Date()
+        let response = try PlainHTTPExchange(timeout: 30).send(
+            method: "PUT", url: server.url, headers: [:], body: Data(count: 64 << 20)).get()
+        #expect(response.status == 403 && String(decoding: response.body, as: UTF8.self) == "skewed!")
+        #expect(Date().timeIntervalSince(started) < 5, "not after the server's 10 s hold")
+    }
+
+    @Test func aServerThatSendsInterimAnswersWithoutEndTimesOut() {
+        let server = ScriptedServer(answer: Self.bytes(String(repeating: "HTTP/1.1 100 Continue\r\n\r\n", count: 1000)), repeats: true)
+        let started = Date()
+        let result = PlainHTTPExchange(timeout: 1).send(method: "PUT", url: server.url, headers: [:], body: Data([1]))
+        // The deadline, or the cap on what one answer may read, whichever comes first.
+        #expect(result.failure == .timedOut(1) || result.failure == .connection("bad server response"))
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test func a204HasNoBodyWhateverItsHeadersSay() throws {
+        let server = ScriptedServer(answer: Self.bytes("HTTP/1.1 204 No Content\r\n\r\n"), readsBody: false)
+        let started = Date()
+        let response = try PlainHTTPExchange(timeout: 30).send(method: "POST", url: server.url, headers: [:], body: Data([1])).get()
+        #expect(response.status == 204 && response.body.isEmpty)
+        #expect(Date().timeIntervalSince(started) < 5, "not read to the close (the server holds the connection 10 s)")
     }
 
     @Test func aServerThatNeverAnswersTimesOut() {
