@@ -5,11 +5,17 @@ import LetheStore
 ///
 /// Until `commit()` returns, nothing written here is referenced: a crash leaves only packs
 /// that no index lists, which the next backup ignores and `prune` removes.
+///
+/// Trees and file content go into packs of their own, as restic does: the next backup walks
+/// every tree of its parent, and a restore every tree of its snapshot, and with the trees side
+/// by side `Repository.loadTree` reads them with one ranged read per pack (`TreeRuns`) where
+/// trees scattered between file chunks took a request each on a bucket.
 final class BlobWriter {
     static let packTargetSize = 16 << 20
 
     private let repository: Repository
-    private var pack: PackWriter?
+    /// The pack being filled, one per blob type.
+    private var packs: [BlobType: PackWriter] = [:]
     private var written = IndexContents()
     /// Blobs added in this session, found before their index is written.
     private var pending: [BlobID: BlobLocation] = [:]
@@ -45,28 +51,30 @@ final class BlobWriter {
     /// Stores `plaintext`, whose id is already known, unless the repository has it.
     func save(_ plaintext: UnsafeRawBufferPointer, id: BlobID, type: BlobType) throws {
         guard !contains(id) else { return }
-        if pack == nil {
-            pack = try PackWriter(keys: repository.keys, store: repository.store)
-        }
+        let pack = try packs[type] ?? PackWriter(keys: repository.keys, store: repository.store)
+        packs[type] = pack
         let entry: PackEntry
         do {
-            entry = try pack!.add(plaintext, id: id, type: type, compression: repository.compression)
+            entry = try pack.add(plaintext, id: id, type: type, compression: repository.compression)
         } catch {
-            pack = nil  // its writer is aborted; nothing of it becomes visible
+            packs[type] = nil  // its writer is aborted; nothing of it becomes visible
             throw error
         }
         pending[id] = entry.location
         bytesAdded += plaintext.count
         blobsAdded += 1
-        if pack!.size >= BlobWriter.packTargetSize {
-            try flushPack()
+        if pack.size >= BlobWriter.packTargetSize {
+            try flush(type)
         }
     }
 
-    /// Finishes and stores the current pack, if any.
-    func flushPack() throws {
-        guard let current = pack else { return }
-        pack = nil
+    /// Finishes and stores the packs being filled, if any.
+    func flushPacks() throws {
+        for type in [BlobType.data, .tree] { try flush(type) }
+    }
+
+    private func flush(_ type: BlobType) throws {
+        guard let current = packs.removeValue(forKey: type) else { return }
         let size = try current.finish()
         written.packs.append(IndexContents.PackRecord(id: current.id, size: size, entries: current.entries))
         bytesStored += size
@@ -78,7 +86,7 @@ final class BlobWriter {
     /// the index holds (empty when nothing was new).
     @discardableResult
     func commit() throws -> (IndexID?, IndexContents) {
-        try flushPack()
+        try flushPacks()
         guard !written.packs.isEmpty else { return (nil, written) }
         let (id, size) = try repository.writeIndex(written)
         bytesStored += size

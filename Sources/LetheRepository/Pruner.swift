@@ -108,7 +108,7 @@ public final class Pruner {
                 try plaintext.withUnsafeBytes { try writer.save($0, id: entry.id, type: entry.location.type) }
             }
         }
-        try writer.flushPack()
+        try writer.flushPacks()
         FaultPoint.reach("prune.packs-written")
         result.bytesFreed -= writer.bytesStored
 

@@ -15,7 +15,10 @@ public final class Repository: @unchecked Sendable {
     public let chunker: Chunker
     /// How new blobs are stored (reading understands every blob, compressed or not).
     public let compression: BlobCompression
-    public private(set) var index = BlobIndex()
+    public private(set) var index = BlobIndex() {
+        didSet { treeRuns.indexChanged() }
+    }
+    private let treeRuns = TreeRuns()
 
     public init(store: ObjectStore, key: DataEncryptionKey, compression: BlobCompression = .standard) throws {
         tenant = key.tenant
@@ -182,11 +185,21 @@ public final class Repository: @unchecked Sendable {
     // MARK: Trees
 
     public func loadTree(_ id: BlobID) throws -> Tree {
-        let bytes = try readBlob(id)
+        let bytes = try readTreeBlob(id)
         guard try keys.blobID(for: bytes) == id else {
             throw IntegrityViolation(object: tenant.storePrefix, problem: "tree \(id.short) does not match its id")
         }
         return try Tree.decode(bytes, what: "tree \(id.short)")
+    }
+
+    /// A tree's plaintext, authenticated, read with its neighbours (`TreeRuns`) when it can be.
+    private func readTreeBlob(_ id: BlobID) throws -> [UInt8] {
+        guard let location = index.location(of: id), location.type == .tree,
+              let sealed = treeRuns.sealed(at: location, index: index, read: { pack, range in
+                  try store.get(Layout.pack(tenant, pack), range: range)
+              })
+        else { return try readBlob(id) }
+        return try sealed.withUnsafeBytes { try openBlob($0, id: id, location: location, packKey: nil) }
     }
 
     // MARK: Snapshots

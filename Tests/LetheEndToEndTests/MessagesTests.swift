@@ -30,7 +30,8 @@ import Testing
     /// that can be 1 reads as a singular.
     @Test func countsOfOneReadAsSingulars() throws {
         let home = try E2EHome()
-        try home.write("\(home.data)/solo/only.txt", "one file\n")
+        // An empty file: no content blob, so the one tree is the one pack.
+        try home.write("\(home.data)/solo/only.txt", "")
         #expect(home.lethe("tenant", "add", "solo", "--source", "dir:\(home.data)/solo").status == 0)
         let backup = home.lethe(["backup", "solo"], environment: ["LETHE_NOW": Self.day0])
         #expect(backup.status == 0, "\(backup.output)")

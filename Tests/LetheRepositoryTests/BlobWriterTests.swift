@@ -39,7 +39,7 @@ import Testing
         let repository = try fixture.repository("acme")
         let writer = BlobWriter(repository: repository)
         try testBytes(100, seed: 1).withUnsafeBytes { _ = try writer.save($0, type: .data) }
-        try writer.flushPack()
+        try writer.flushPacks()
         #expect(try fixture.packKeys(repository).count == 1, "the pack is stored")
         #expect(try fixture.store.list(prefix: Layout.indexPrefix(repository.tenant)).isEmpty, "but not yet indexed")
         try writer.commit()

@@ -5,7 +5,7 @@ import Testing
 @Suite struct CheckerTests {
     let fixture = try! RepositoryFixture()
 
-    /// A repository with one snapshot of a small tree (a few blobs in one pack).
+    /// A repository with one snapshot of a small tree (two file blobs in one pack, two trees in another).
     func backedUp() throws -> Repository {
         let source = try fixture.directory("source")
         try FileSystem.makeDirectories("\(source)/sub")
@@ -20,10 +20,12 @@ import Testing
         try Checker(repository: try fixture.repository("acme")).run(readPacks: { _ in readData })
     }
 
-    func onlyPack(_ repository: Repository) throws -> ObjectKey {
-        let packs = try fixture.packKeys(repository)
+    /// The pack of the files' content.
+    func dataPack(_ repository: Repository) throws -> ObjectKey {
+        try repository.loadIndex()
+        let packs = Set(repository.index.locations.values.filter { $0.type == .data }.map(\.pack))
         #expect(packs.count == 1)
-        return try #require(packs.first)
+        return Layout.pack(repository.tenant, try #require(packs.first))
     }
 
     @Test func aCleanRepositoryHasNoErrorsOrNotes() throws {
@@ -32,15 +34,16 @@ import Testing
         #expect(report.errors == [] && report.notes == [])
         #expect(report.isClean)
         #expect(report.snapshots == 1 && report.trees == 2)
-        #expect(report.packs == 1 && report.packsRead == 1)
+        #expect(report.packs == 2 && report.packsRead == 2)
         #expect(report.blobsRead == 4, "two data blobs, two trees")
-        #expect(report.bytesRead == (try fixture.store.size(of: try onlyPack(repository))))
+        let packs = try fixture.packKeys(repository)
+        #expect(report.bytesRead == (try packs.reduce(0) { $0 + (try fixture.store.size(of: $1) ?? 0) }))
         let structural = try check(false)
         #expect(structural.isClean && structural.packsRead == 0 && structural.blobsRead == 0)
     }
 
     @Test func aFlippedByteInAPackIsAnErrorNamingThePack() throws {
-        let pack = try onlyPack(try backedUp())
+        let pack = try dataPack(try backedUp())
         try fixture.flip(pack, at: 8 + 5)
         let report = try check()
         #expect(!report.isClean)
@@ -48,7 +51,7 @@ import Testing
     }
 
     @Test func aFlippedByteInAPackHeaderIsFoundWithoutReadingData() throws {
-        let pack = try onlyPack(try backedUp())
+        let pack = try dataPack(try backedUp())
         let size = try #require(try fixture.store.size(of: pack))
         try fixture.flip(pack, at: size - 10)
         let report = try check(false)
@@ -56,21 +59,21 @@ import Testing
     }
 
     @Test func aFlippedByteInThePackPreambleIsFoundWhenReadingData() throws {
-        let pack = try onlyPack(try backedUp())
+        let pack = try dataPack(try backedUp())
         try fixture.flip(pack, at: 7)
         let report = try check()
         #expect(report.errors.contains { $0.contains(pack.rawValue) }, "a pack not starting with LTHPACK 0x01 passed: \(report.errors)")
     }
 
     @Test func aDeletedPackIsReportedMissing() throws {
-        let pack = try onlyPack(try backedUp())
+        let pack = try dataPack(try backedUp())
         try fixture.store.delete(pack)
         let report = try check()
         #expect(report.errors.contains { $0.contains(pack.rawValue) && $0.contains("missing") }, "\(report.errors)")
     }
 
     @Test func aTruncatedPackIsReported() throws {
-        let pack = try onlyPack(try backedUp())
+        let pack = try dataPack(try backedUp())
         try fixture.store.put(pack, Array(try fixture.store.get(pack).dropLast(1)))
         let report = try check(false)
         #expect(report.errors.contains { $0.contains(pack.rawValue) }, "\(report.errors)")
