@@ -5,6 +5,11 @@ import LetheStore
 /// 5 MiB) is buffered. An object that never fills a part is sent as one PutObject at `commit()`.
 /// Nothing is visible under the key before `CompleteMultipartUpload` succeeds.
 ///
+/// A full part is sent on a thread of its own while the caller fills the next one, so the
+/// backup's reading, compressing and sealing overlaps the upload instead of waiting for it; at
+/// most one part is in flight per writer, and a failed part is thrown by the next `write` that
+/// fills a part, or by `commit`.
+///
 /// Any failure aborts the upload (AbortMultipartUpload) before the error is thrown, and so does
 /// releasing the writer uncommitted. A process that dies mid-upload leaves an incomplete upload
 /// that holds parts but shows no object; `S3Store.discardIncompleteWrites` removes it.
@@ -23,7 +28,9 @@ final class S3ObjectWriter: ObjectWriter {
     private let partSize: Int
     private var buffer: [UInt8] = []
     private var uploadID: String?
-    private var parts: [(number: Int, etag: String, checksum: String)] = []
+    private var parts: [Part] = []
+    /// The part being sent while `buffer` fills.
+    private var inFlight: PartUpload?
     private var finished = false
     private let writeID: String
 
@@ -43,16 +50,18 @@ final class S3ObjectWriter: ObjectWriter {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "write after commit or abort")
         do {
-            // The buffer is filled to exactly one part, sent, and refilled in place: no bytes
-            // are moved within it, and its memory is reused for every part.
+            // The buffer is filled to exactly one part and handed to its upload; the bytes of
+            // the part sent before it are refilled in its place, so two parts' memory is reused.
             var rest = bytes
             while !rest.isEmpty {
                 let taken = min(partSize - buffer.count, rest.count)
                 buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<taken]))
                 rest = UnsafeRawBufferPointer(rebasing: rest[taken...])
                 if buffer.count == partSize {
-                    try upload(buffer)
-                    buffer.removeAll(keepingCapacity: true)
+                    var next = try send(buffer) ?? []
+                    next.removeAll(keepingCapacity: true)
+                    next.reserveCapacity(partSize)
+                    buffer = next
                 }
             }
         } catch {
@@ -67,7 +76,10 @@ final class S3ObjectWriter: ObjectWriter {
             if uploadID == nil {
                 try putWhole()
             } else {
-                if !buffer.isEmpty { try upload(buffer) }
+                _ = try collect()
+                if !buffer.isEmpty {
+                    parts.append(try Self.uploadPart(buffer, number: parts.count + 1, client: client, key: key, uploadID: uploadID!))
+                }
                 try complete()
             }
         } catch {
@@ -78,18 +90,43 @@ final class S3ObjectWriter: ObjectWriter {
         buffer = []
     }
 
-    /// Discards what was written: AbortMultipartUpload, repeated until answered. An upload that
-    /// cannot be aborted now (S3 unreachable) is left for `discardIncompleteWrites`.
+    /// Discards what was written: AbortMultipartUpload, repeated until answered, once the part
+    /// in flight has ended. An upload that cannot be aborted now (S3 unreachable) is left for
+    /// `discardIncompleteWrites`.
     func abort() {
         guard !finished else { return }
         finished = true
         buffer = []
+        if let upload = inFlight {
+            inFlight = nil
+            _ = try? upload.wait()
+        }
         guard let uploadID else { return }
         let request = S3Request(operation: "AbortMultipartUpload", method: "DELETE", key: key, query: [("uploadId", uploadID)])
         _ = try? client.perform(request)
     }
 
     // MARK: Steps
+
+    /// Starts the upload of `part` once the one before it is stored; returns that one's bytes
+    /// for reuse.
+    private func send(_ part: [UInt8]) throws -> [UInt8]? {
+        let id = try uploadID ?? start()
+        let recycled = try collect()
+        inFlight = PartUpload(part, number: parts.count + 1) { [client, key] bytes, number in
+            try Self.uploadPart(bytes, number: number, client: client, key: key, uploadID: id)
+        }
+        return recycled
+    }
+
+    /// Waits for the part in flight and records it; returns its bytes.
+    private func collect() throws -> [UInt8]? {
+        guard let upload = inFlight else { return nil }
+        inFlight = nil
+        let (part, bytes) = try upload.wait()
+        parts.append(part)
+        return bytes
+    }
 
     private func putWhole() throws {
         let request = S3Request(operation: "PutObject", method: "PUT", key: key,
@@ -106,18 +143,16 @@ final class S3ObjectWriter: ObjectWriter {
         return id
     }
 
-    private func upload(_ part: [UInt8]) throws {
-        let id = try uploadID ?? start()
-        let number = parts.count + 1
+    private static func uploadPart(_ part: [UInt8], number: Int, client: S3Client, key: String, uploadID: String) throws -> Part {
         let checksum = try S3Request.checksumHeader(part)
         let request = S3Request(operation: "UploadPart", method: "PUT", key: key,
-                                query: [("partNumber", "\(number)"), ("uploadId", id)], headers: [checksum], body: part)
+                                query: [("partNumber", "\(number)"), ("uploadId", uploadID)], headers: [checksum], body: part)
         let response = try client.performExpectingSuccess(request)
         guard let etag = response.header("etag"), !etag.isEmpty else {
             throw S3Error("UploadPart", bucket: client.bucket, key: key,
                           reason: .malformedResponse("no ETag for part \(number)"), attempts: response.attempts)
         }
-        parts.append((number, etag, checksum.value))
+        return Part(number: number, etag: etag, checksum: checksum.value)
     }
 
     private func complete() throws {
@@ -154,6 +189,40 @@ final class S3ObjectWriter: ObjectWriter {
         let request = S3Request(operation: "HeadObject", method: "HEAD", key: key)
         let response = try client.perform(request)
         return response.status == 200 && response.header(Self.writeIDHeader) == writeID
+    }
+}
+
+/// A stored part, as CompleteMultipartUpload lists it.
+private struct Part {
+    let number: Int
+    let etag: String
+    let checksum: String
+}
+
+/// One UploadPart on a thread of its own. The writer hands it the part's bytes and takes them
+/// back with the outcome from `wait`; nothing else is shared, and the semaphore orders the
+/// thread's writes before the writer's reads (hence `@unchecked Sendable`).
+private final class PartUpload: @unchecked Sendable {
+    private var bytes: [UInt8]
+    private var outcome: Result<Part, Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ bytes: [UInt8], number: Int, upload: @escaping @Sendable ([UInt8], Int) throws -> Part) {
+        self.bytes = bytes
+        let thread = Thread { [self] in
+            outcome = Result { try upload(self.bytes, number) }
+            done.signal()
+        }
+        thread.name = "lethe-s3-part"
+        thread.start()
+    }
+
+    /// The stored part and the bytes sent, once the upload has ended; its error if it failed.
+    func wait() throws -> (Part, [UInt8]) {
+        done.wait()
+        let sent = bytes
+        bytes = []
+        return (try outcome!.get(), sent)
     }
 }
 

@@ -149,6 +149,27 @@ import Testing
         #expect(try TestS3.openUploads(bucket: s.direct.configuration.bucket, prefix: prefix).isEmpty)
     }
 
+    /// Parts are sent while the next one fills. Part 1 fails on every attempt: the write that
+    /// hands over part 2 throws UploadPart's error, part 2 is never sent, and the upload is
+    /// aborted, so nothing is left, visible or not.
+    @Test func aPartThatFailsWhileTheNextFillsIsThrownByTheNextWriteAndAborted() throws {
+        let s = try setup()
+        defer { s.proxy.stop() }
+        s.proxy.inject(.respond(status: 503), times: 100) { $0.method == "PUT" && $0.target.contains("partNumber=1&") }
+        let writer = try s.store.writer(for: key("tenants/a/big"))
+        let part = s.store.configuration.partSize
+        try writer.write(testBytes(part, seed: 5))
+        let error = #expect(throws: S3Error.self) {
+            for n in 0..<3 { try writer.write(testBytes(part, seed: UInt64(6 + n))) }
+        }
+        #expect(error?.operation == "UploadPart" && error?.status == 503 && error?.attempts == 4)
+        #expect(Self.count(s.proxy.requests, "PUT", containing: "partNumber=1&") == 4)
+        #expect(Self.count(s.proxy.requests, "PUT", containing: "partNumber=2&") == 0)
+        #expect(Self.count(s.proxy.requests, "DELETE", containing: "uploadId=") == 1)
+        #expect(try s.direct.list(prefix: key("tenants")).isEmpty)
+        #expect(try TestS3.openUploads(bucket: s.direct.configuration.bucket, prefix: s.direct.configuration.prefix + "/").isEmpty)
+    }
+
     @Test func noServiceAtAllIsATransportErrorAfterEveryAttempt() throws {
         let proxy = try FaultProxy(upstream: try TestS3.endpoint)
         let closed = proxy.endpoint
