@@ -55,7 +55,7 @@ public final class Pruner {
             }
         }
         let stored = Dictionary(
-            try repository.store.list(prefix: Layout.dataPrefix(tenant)).compactMap { object -> (PackID, Int)? in
+            try repository.store.list(below: Layout.dataPrefix(tenant)).compactMap { object -> (PackID, Int)? in
                 if case .pack(let id) = Layout.classify(object.key, tenant: tenant) { return (id, object.size) }
                 return nil
             }, uniquingKeysWith: { first, _ in first })

@@ -50,7 +50,7 @@ public final class Repository: @unchecked Sendable {
     /// Reads every index file of the tenant into `index`.
     public func loadIndex() throws {
         var loaded = BlobIndex()
-        for object in try store.list(prefix: Layout.indexPrefix(tenant)) {
+        for object in try store.list(below: Layout.indexPrefix(tenant)) {
             guard case .index(let id) = Layout.classify(object.key, tenant: tenant) else { continue }
             loaded.add(try readIndex(id), file: id)
         }
@@ -195,7 +195,7 @@ public final class Repository: @unchecked Sendable {
     /// A tree's plaintext, authenticated, read with its neighbours (`TreeRuns`) when it can be.
     private func readTreeBlob(_ id: BlobID) throws -> [UInt8] {
         guard let location = index.location(of: id), location.type == .tree,
-              let sealed = treeRuns.sealed(at: location, index: index, read: { pack, range in
+              let sealed = try treeRuns.sealed(at: location, index: index, read: { pack, range in
                   try store.get(Layout.pack(tenant, pack), range: range)
               })
         else { return try readBlob(id) }
@@ -205,7 +205,7 @@ public final class Repository: @unchecked Sendable {
     // MARK: Snapshots
 
     public func snapshotIDs() throws -> [SnapshotID] {
-        try store.list(prefix: Layout.snapshotPrefix(tenant)).compactMap { object in
+        try store.list(below: Layout.snapshotPrefix(tenant)).compactMap { object in
             if case .snapshot(let id) = Layout.classify(object.key, tenant: tenant) { return id }
             return nil
         }

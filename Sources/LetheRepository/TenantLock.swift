@@ -97,7 +97,7 @@ public final class TenantLock: @unchecked Sendable {
 
     private static func checkConflicts(_ repository: Repository, exclusive: Bool, ignoring: String?, clock: Clock) throws {
         let tenant = repository.tenant
-        for object in try repository.store.list(prefix: Layout.lockPrefix(tenant)) where object.key.name != ignoring {
+        for object in try repository.store.list(below: Layout.lockPrefix(tenant)) where object.key.name != ignoring {
             let holder: Holder
             do {
                 let plaintext = try repository.getSealed(kind: .lock, name: object.key.name, at: object.key)

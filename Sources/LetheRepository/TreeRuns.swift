@@ -10,16 +10,20 @@ import LetheStore
 /// A backup writes a snapshot's trees side by side into tree packs (`BlobWriter`), so when one
 /// tree is asked for, this reads the run of tree blobs around it: its pack's trees on either
 /// side (trees are written children first, walks go parent first), each within `maximumGap`
-/// bytes of the next, up to `maximumRun` bytes in all. The runs read last stay in memory, up
-/// to `retainedBytes`.
+/// bytes of the next, up to `maximumRun` bytes in all. The `retainedRuns` runs used last stay
+/// in memory, as long as they hold no more than `retainedBytes`. A tree with no neighbour close enough (packs written before trees had packs of
+/// their own put file content between them) is read alone and not kept: a walk reads each
+/// tree once. So is a tree longer than `maximumRun`.
 ///
 /// Nothing here is trusted: each blob is opened and authenticated by the caller exactly as a
 /// single read would be. A pack's id is random and its bytes never change, so a run kept
-/// across an index change still holds the bytes its (pack, range) names. A run that cannot be
-/// read is not an error here: the caller then reads the one blob alone, which names the fault.
+/// across an index change still holds the bytes its (pack, range) names. A run that is missing
+/// or cut short is not an error here (nil): the caller then reads the one blob alone, which
+/// names the fault. Any other failure (the store unreachable) is thrown as it is.
 final class TreeRuns: @unchecked Sendable {
     static let maximumRun = 8 << 20
     static let maximumGap = 256 << 10
+    static let retainedRuns = 4
     static let retainedBytes = 16 << 20
 
     private struct Run {
@@ -40,17 +44,26 @@ final class TreeRuns: @unchecked Sendable {
     }
 
     /// The sealed bytes of the tree at `location`, from a run read through `read`; nil when
-    /// that run cannot be read.
-    func sealed(at location: BlobLocation, index: BlobIndex, read: (PackID, Range<Int>) throws -> [UInt8]) -> [UInt8]? {
+    /// the tree is best read alone, or its run is missing or shorter than the index says.
+    func sealed(at location: BlobLocation, index: BlobIndex, read: (PackID, Range<Int>) throws -> [UInt8]) throws -> [UInt8]? {
         let wanted = location.offset..<(location.offset + location.sealedLength)
         if let bytes = cached(location.pack, wanted) { return bytes }
+        guard wanted.count <= Self.maximumRun else { return nil }
         let range = run(around: wanted, in: location.pack, index: index)
-        guard let bytes = try? read(location.pack, range), bytes.count == range.count else { return nil }
+        guard range != wanted else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try read(location.pack, range)
+        } catch is ObjectNotFound {
+            return nil
+        } catch is ObjectTooShort {
+            return nil
+        }
+        guard bytes.count == range.count else { return nil }
         lock.withLock {
             runs.append(Run(pack: location.pack, range: range, bytes: bytes))
-            var total = runs.reduce(0) { $0 + $1.bytes.count }
-            while runs.count > 1, total > Self.retainedBytes {
-                total -= runs.removeFirst().bytes.count
+            while runs.count > Self.retainedRuns || (runs.count > 1 && runs.reduce(0, { $0 + $1.bytes.count }) > Self.retainedBytes) {
+                runs.removeFirst()
             }
         }
         return slice(bytes, of: range, wanted)

@@ -5,7 +5,7 @@ import LetheStore
 /// 5 MiB) is buffered. An object that never fills a part is sent as one PutObject at `commit()`.
 /// Nothing is visible under the key before `CompleteMultipartUpload` succeeds.
 ///
-/// A full part is sent on a thread of its own while the caller fills the next one, so the
+/// A full part is sent on a queue of its own while the caller fills the next one, so the
 /// backup's reading, compressing and sealing overlaps the upload instead of waiting for it; at
 /// most one part is in flight per writer, and a failed part is thrown by the next `write` that
 /// fills a part, or by `commit`.
@@ -29,8 +29,9 @@ final class S3ObjectWriter: ObjectWriter {
     private var buffer: [UInt8] = []
     private var uploadID: String?
     private var parts: [Part] = []
-    /// The part being sent while `buffer` fills.
+    /// The part being sent while `buffer` fills, on `queue`.
     private var inFlight: PartUpload?
+    private let queue = DispatchQueue(label: "lethe-s3-part")
     private var finished = false
     private let writeID: String
 
@@ -40,7 +41,6 @@ final class S3ObjectWriter: ObjectWriter {
         self.key = key
         self.partSize = partSize
         self.writeID = writeID
-        buffer.reserveCapacity(partSize)
     }
 
     deinit {
@@ -113,7 +113,7 @@ final class S3ObjectWriter: ObjectWriter {
     private func send(_ part: [UInt8]) throws -> [UInt8]? {
         let id = try uploadID ?? start()
         let recycled = try collect()
-        inFlight = PartUpload(part, number: parts.count + 1) { [client, key] bytes, number in
+        inFlight = PartUpload(part, number: parts.count + 1, on: queue) { [client, key] bytes, number in
             try Self.uploadPart(bytes, number: number, client: client, key: key, uploadID: id)
         }
         return recycled
@@ -199,22 +199,22 @@ private struct Part {
     let checksum: String
 }
 
-/// One UploadPart on a thread of its own. The writer hands it the part's bytes and takes them
-/// back with the outcome from `wait`; nothing else is shared, and the semaphore orders the
-/// thread's writes before the writer's reads (hence `@unchecked Sendable`).
+/// One UploadPart, sent on the writer's serial queue (which, as every queue not bound to
+/// a fixed-width pool, gets a thread of its own even when others block in I/O). The writer
+/// hands it the part's bytes and takes them back with the outcome from `wait`; nothing else is
+/// shared, and the semaphore orders the queue's writes before the writer's reads (hence
+/// `@unchecked Sendable`).
 private final class PartUpload: @unchecked Sendable {
     private var bytes: [UInt8]
     private var outcome: Result<Part, Error>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ bytes: [UInt8], number: Int, upload: @escaping @Sendable ([UInt8], Int) throws -> Part) {
+    init(_ bytes: [UInt8], number: Int, on queue: DispatchQueue, upload: @escaping @Sendable ([UInt8], Int) throws -> Part) {
         self.bytes = bytes
-        let thread = Thread { [self] in
+        queue.async { [self] in
             outcome = Result { try upload(self.bytes, number) }
             done.signal()
         }
-        thread.name = "lethe-s3-part"
-        thread.start()
     }
 
     /// The stored part and the bytes sent, once the upload has ended; its error if it failed.

@@ -15,13 +15,17 @@ extension S3Store {
     static let pageSize = 1000
 
     public func list(prefix: ObjectKey) throws -> [ObjectInfo] {
-        let base = s3Key(prefix)
         var found: [ObjectInfo] = []
         if let size = try size(of: prefix) { found.append(ObjectInfo(key: prefix, size: size)) }
-        for object in try listObjects(prefix: base + "/").objects {
-            if let key = objectKey(object.key) { found.append(ObjectInfo(key: key, size: object.size)) }
-        }
+        found += try list(below: prefix)
         return found.sorted { $0.key < $1.key }
+    }
+
+    /// One listing of `P/`: no HeadObject of `P` itself.
+    public func list(below prefix: ObjectKey) throws -> [ObjectInfo] {
+        try listObjects(prefix: s3Key(prefix) + "/").objects.compactMap { object in
+            objectKey(object.key).map { ObjectInfo(key: $0, size: object.size) }
+        }.sorted { $0.key < $1.key }
     }
 
     public func children(of prefix: ObjectKey) throws -> [String] {

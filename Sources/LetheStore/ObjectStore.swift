@@ -37,6 +37,11 @@ public protocol ObjectStore: Sendable {
     /// Every object whose key is `prefix` or lies below it, sorted by key.
     func list(prefix: ObjectKey) throws -> [ObjectInfo]
 
+    /// Every object whose key lies below `prefix` (never `prefix` itself), sorted by key: for a
+    /// folder of objects whose own key names nothing (index files, locks, leases, tiles), where
+    /// `list(prefix:)` would cost a bucket a HeadObject more for each listing.
+    func list(below prefix: ObjectKey) throws -> [ObjectInfo]
+
     /// The names one level below `prefix` (objects and folders alike), sorted: what an S3
     /// listing with a `/` delimiter returns. Used to enumerate tenants without listing packs.
     func children(of prefix: ObjectKey) throws -> [String]
@@ -85,6 +90,10 @@ public protocol ObjectStore: Sendable {
 }
 
 extension ObjectStore {
+    public func list(below prefix: ObjectKey) throws -> [ObjectInfo] {
+        try list(prefix: prefix).filter { $0.key != prefix }
+    }
+
     public func exists(_ key: ObjectKey) throws -> Bool {
         try size(of: key) != nil
     }

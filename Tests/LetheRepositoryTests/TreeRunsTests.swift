@@ -146,4 +146,80 @@ import Testing
         #expect(store.readBytes == entries[2].location.offset + entries[2].location.sealedLength - entries[0].location.offset
                 + entries[4].location.sealedLength)
     }
+
+    // MARK: TreeRuns alone, over an index of made-up locations
+
+    /// An index of `count` trees of `length` bytes in one pack, `gap` bytes apart.
+    func layout(trees count: Int, length: Int, gap: Int) throws -> (BlobIndex, [BlobLocation]) {
+        let pack = try PackID.random()
+        var entries: [PackEntry] = []
+        var offset = 8
+        for _ in 0..<count {
+            let location = BlobLocation(pack: pack, type: .tree, flags: 0, offset: offset, sealedLength: length, plainLength: length - 16)
+            entries.append(PackEntry(id: try BlobID.random(), location: location))
+            offset += length + gap
+        }
+        var index = BlobIndex()
+        index.add(IndexContents(packs: [.init(id: pack, size: offset, entries: entries)]), file: nil)
+        return (index, entries.map(\.location))
+    }
+
+    /// Trees far apart (content between them, as in packs written before tree packs) are each
+    /// left to a read of their own, and nothing is kept: a walk of many such trees costs what
+    /// it cost before, not a search through every tree read so far.
+    @Test func aTreeWithNoNeighbourCloseEnoughIsLeftToASingleRead() throws {
+        let (index, locations) = try layout(trees: 50, length: 200, gap: TreeRuns.maximumGap + 1)
+        let runs = TreeRuns()
+        var reads = 0
+        for location in locations {
+            #expect(try runs.sealed(at: location, index: index, read: { _, range in reads += 1; return [UInt8](repeating: 0, count: range.count) }) == nil)
+        }
+        #expect(reads == 0)
+    }
+
+    /// A tree longer than a run is read alone, and never kept in memory.
+    @Test func aTreeLongerThanARunIsLeftToASingleRead() throws {
+        let (index, locations) = try layout(trees: 2, length: TreeRuns.maximumRun + 1, gap: 0)
+        let runs = TreeRuns()
+        var reads = 0
+        #expect(try runs.sealed(at: locations[0], index: index, read: { _, range in reads += 1; return [UInt8](repeating: 0, count: range.count) }) == nil)
+        #expect(reads == 0)
+    }
+
+    /// Trees side by side: one read serves them all; only the runs used last are kept.
+    @Test func neighbouringTreesAreOneReadAndOnlyTheLastRunsAreKept() throws {
+        let (index, locations) = try layout(trees: 40, length: 300, gap: 0)
+        let runs = TreeRuns()
+        var reads = 0
+        let read: (PackID, Range<Int>) throws -> [UInt8] = { _, range in
+            reads += 1
+            return range.map { UInt8(truncatingIfNeeded: $0) }
+        }
+        for location in locations.reversed() {
+            let bytes = try #require(try runs.sealed(at: location, index: index, read: read))
+            #expect(bytes == (location.offset..<(location.offset + 300)).map { UInt8(truncatingIfNeeded: $0) })
+        }
+        #expect(reads == 1)
+        // Other packs' runs push this one out after `retainedRuns` of them.
+        for _ in 0..<TreeRuns.retainedRuns {
+            let (other, far) = try layout(trees: 2, length: 300, gap: 0)
+            runs.indexChanged()
+            _ = try runs.sealed(at: far[0], index: other, read: read)
+        }
+        runs.indexChanged()
+        _ = try runs.sealed(at: locations[0], index: index, read: read)
+        #expect(reads == 2 + TreeRuns.retainedRuns)
+    }
+
+    /// A run that is missing or cut short is left to the single read, which names the fault;
+    /// any other failure (the store unreachable) is thrown, not tried a second way.
+    @Test func onlyAMissingOrShortRunIsLeftToTheSingleRead() throws {
+        struct Unreachable: Error {}
+        let (index, locations) = try layout(trees: 3, length: 300, gap: 0)
+        let runs = TreeRuns()
+        let key = try ObjectKey("tenants/acme/data/00/x")
+        #expect(try runs.sealed(at: locations[0], index: index, read: { _, _ in throw ObjectNotFound(key: key) }) == nil)
+        #expect(try runs.sealed(at: locations[0], index: index, read: { _, range in [UInt8](repeating: 0, count: range.count - 1) }) == nil)
+        #expect(throws: Unreachable.self) { _ = try runs.sealed(at: locations[0], index: index, read: { _, _ in throw Unreachable() }) }
+    }
 }

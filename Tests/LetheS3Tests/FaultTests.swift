@@ -170,6 +170,36 @@ import Testing
         #expect(try TestS3.openUploads(bucket: s.direct.configuration.bucket, prefix: s.direct.configuration.prefix + "/").isEmpty)
     }
 
+    /// A writer released with part 1 in flight (answered 503, retried): its abort waits for
+    /// the part, so no UploadPart reaches S3 after AbortMultipartUpload and no upload stays
+    /// open. (From the review of the pipelined writer.)
+    @Test func aWriterReleasedWithAPartInFlightAbortsAfterIt() throws {
+        let s = try setup()
+        defer { s.proxy.stop() }
+        s.proxy.inject(.respond(status: 503), times: 3) { $0.method == "PUT" && $0.target.contains("partNumber=1&") }
+        do {
+            let writer = try s.store.writer(for: key("tenants/a/big"))
+            try writer.write(testBytes(s.store.configuration.partSize, seed: 5))
+        }
+        let requests = s.proxy.requests
+        let delete = try #require(requests.lastIndex { $0.hasPrefix("DELETE ") && $0.contains("uploadId=") })
+        #expect(!requests[delete...].contains { $0.hasPrefix("PUT ") }, "\(requests)")
+        #expect(Self.count(requests, "PUT", containing: "partNumber=1&") == 4)
+        #expect(try TestS3.openUploads(bucket: s.direct.configuration.bucket, prefix: s.direct.configuration.prefix + "/").isEmpty)
+    }
+
+    /// Listing below a prefix is one ListObjectsV2 (a page per thousand keys); listing the
+    /// prefix as well costs a HeadObject of the prefix more.
+    @Test func aListingBelowAPrefixAsksForNothingElse() throws {
+        let s = try setup()
+        defer { s.proxy.stop() }
+        try s.direct.put(key("locks/t/a"), [1])
+        #expect(try s.store.list(below: key("locks/t")).map(\.key) == [key("locks/t/a")])
+        #expect(s.proxy.requests.count == 1 && Self.count(s.proxy.requests, "GET", containing: "list-type=2") == 1, "\(s.proxy.requests)")
+        #expect(try s.store.list(prefix: key("locks/t")).map(\.key) == [key("locks/t/a")])
+        #expect(Self.count(s.proxy.requests, "HEAD") == 1 && s.proxy.requests.count == 3)
+    }
+
     @Test func noServiceAtAllIsATransportErrorAfterEveryAttempt() throws {
         let proxy = try FaultProxy(upstream: try TestS3.endpoint)
         let closed = proxy.endpoint

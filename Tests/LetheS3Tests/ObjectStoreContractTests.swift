@@ -95,6 +95,22 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func listBelowLeavesOutThePrefixItself(_ kind: StoreKind) throws {
+        let store = try kind.make(in: directory)
+        for name in ["tenants/alpha/data/b", "tenants/alpha/data/a", "tenants/alpha/index", "tenants/alpha.old/data/a",
+                     "tenants/alpha-2/x", "tenants/alphabet", "tenants/beta/index"] {
+            try store.put(key(name), Array(name.utf8))
+        }
+        #expect(try store.list(below: key("tenants/alpha")).map(\.key.rawValue)
+            == ["tenants/alpha/data/a", "tenants/alpha/data/b", "tenants/alpha/index"])
+        #expect(try store.list(below: key("tenants/alpha/data")) == [ObjectInfo(key: key("tenants/alpha/data/a"), size: 20),
+                                                                   ObjectInfo(key: key("tenants/alpha/data/b"), size: 20)])
+        #expect(try store.list(below: key("tenants/alpha/index")).isEmpty, "an object is not below itself")
+        #expect(try store.list(below: key("tenants/alphabet")).isEmpty)
+        #expect(try store.list(below: key("tenants/gamma")).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func listGoesOnPastAThousandObjects(_ kind: StoreKind) throws {
         let store = try kind.make(in: directory)
         let names = (0..<1005).map { String(format: "tenants/many/data/%04d", $0) }
@@ -102,6 +118,7 @@ import Testing
         let listed = try store.list(prefix: key("tenants/many"))
         #expect(listed.count == 1005)
         #expect(listed.map(\.key.rawValue) == names)
+        #expect(try store.list(below: key("tenants/many")) == listed)
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -354,7 +354,7 @@ public final class Catalog: @unchecked Sendable {
     public func sync(_ repository: Repository) throws {
         let tenant = repository.tenant
         let storeSnapshots = Set(try repository.snapshotIDs().map(\.hex))
-        let storeIndexFiles = Set(try repository.store.list(prefix: Layout.indexPrefix(tenant)).map(\.key.name))
+        let storeIndexFiles = Set(try repository.store.list(below: Layout.indexPrefix(tenant)).map(\.key.name))
         let (catalogSnapshots, catalogIndexFiles) = try read { db in
             (Set(try db.query("SELECT id FROM snapshots WHERE tenant = ?", tenant.rawValue).map { $0.string(0) }),
              Set(try db.query("SELECT id FROM index_files WHERE tenant = ?", tenant.rawValue).map { $0.string(0) }))

@@ -194,13 +194,13 @@ public final class Lease: @unchecked Sendable {
     /// Deletes generations before `generation`, keeping the one just before (whose `done` the
     /// next taker reads).
     private func forget(below generation: Int) throws {
-        for object in try store.list(prefix: try Lease.prefix(name)) {
+        for object in try store.list(below: try Lease.prefix(name)) {
             if let number = Lease.generation(ofName: object.key.name), number < generation - 1 { try store.delete(object.key) }
         }
     }
 
     private static func newestRecord(_ name: String, store: ObjectStore) throws -> Record? {
-        guard let newest = try store.list(prefix: try prefix(name)).filter({ generation(ofName: $0.key.name) != nil }).last else { return nil }
+        guard let newest = try store.list(below: try prefix(name)).filter({ generation(ofName: $0.key.name) != nil }).last else { return nil }
         return decodeRecord(objectName: newest.key.name, bytes: try? store.get(newest.key))
     }
 
