@@ -11,9 +11,10 @@ import LetheStore
 /// tree is asked for, this reads the run of tree blobs around it: its pack's trees on either
 /// side (trees are written children first, walks go parent first), each within `maximumGap`
 /// bytes of the next, up to `maximumRun` bytes in all. The `retainedRuns` runs used last stay
-/// in memory, as long as they hold no more than `retainedBytes`. A tree with no neighbour close enough (packs written before trees had packs of
-/// their own put file content between them) is read alone and not kept: a walk reads each
-/// tree once. So is a tree longer than `maximumRun`.
+/// in memory while they hold no more than `retainedBytes`. A tree with no neighbour close
+/// enough (packs written before trees had packs of their own put file content between them)
+/// is read alone and not kept, since a walk reads each tree once; so is a tree longer than
+/// `maximumRun`.
 ///
 /// Nothing here is trusted: each blob is opened and authenticated by the caller exactly as a
 /// single read would be. A pack's id is random and its bytes never change, so a run kept

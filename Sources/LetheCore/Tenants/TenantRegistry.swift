@@ -53,7 +53,11 @@ public struct TenantRegistry: Sendable {
     public func record(_ id: TenantID) throws -> TenantRecord {
         try refuseIfDestroyed(id)
         let key = Layout.record(id)
-        guard try installation.store.exists(key) else {
+        // One GET, not a HeadObject first: a backup reads the record several times.
+        let sealed: [UInt8]
+        do {
+            sealed = try installation.store.get(key)
+        } catch is ObjectNotFound {
             try refuseIfBeingDestroyed(id)
             if try installation.keystore().keyInfo(for: id) != nil {
                 throw LetheError.integrity("\(key) is missing from the store, though the keystore holds the tenant's key")
@@ -67,7 +71,8 @@ public struct TenantRegistry: Sendable {
             try refuseIfBeingDestroyed(id)
             throw KeyError.keystoreLacksTenant(id, path: try installation.keystore().path)
         }
-        let record = try TenantRecord.decode(try repository.getSealed(kind: .tenantRecord, name: id.rawValue, at: key), key: key)
+        let record = try TenantRecord.decode(
+            try SealedObject.open(sealed, kind: .tenantRecord, name: id.rawValue, keys: repository.keys, key: key), key: key)
         // The store is the truth: a catalog that lost this tenant's row gets it back.
         let catalog = try installation.catalog()
         if try catalog.tenant(id) == nil { try catalog.upsert(record) }
