@@ -135,6 +135,14 @@ final class E2EHome: @unchecked Sendable {
         return found.sorted()
     }
 
+    /// The tenant's packs, largest first: content before trees, which have packs of their own.
+    func packsLargestFirst(_ tenant: String) -> [String] {
+        func size(_ key: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: "\(store)/\(key)"))?[.size] as? Int) ?? 0
+        }
+        return objects("tenants/\(tenant)/data").sorted { size($0) > size($1) }
+    }
+
     /// Adds a tenant with one directory source at `data/<name>`, filled by `SampleTree`.
     @discardableResult
     func addTenant(_ name: String, bigFile: Int = 0) throws -> String {

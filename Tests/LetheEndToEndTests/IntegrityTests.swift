@@ -13,12 +13,8 @@ import Testing
         return home
     }
 
-    /// The tenant's packs, largest first: content before trees, which have packs of their own.
     func packs(_ home: E2EHome, _ tenant: String) -> [String] {
-        func size(_ key: String) -> Int {
-            ((try? FileManager.default.attributesOfItem(atPath: "\(home.store)/\(key)"))?[.size] as? Int) ?? 0
-        }
-        return home.objects("tenants/\(tenant)/data").sorted { size($0) > size($1) }
+        home.packsLargestFirst(tenant)
     }
 
     func flipByte(_ path: String, at offset: Int? = nil) throws {

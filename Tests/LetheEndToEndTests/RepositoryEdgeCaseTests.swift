@@ -82,10 +82,7 @@ func summaryOf(_ run: E2ERun) throws -> [String: Any] {
         #expect(home.lethe("backup", "acme").status == 0)
         // A pack of content and one of trees; the first is ~715 kB, 700 kB of which is
         // uploads/scan.pdf: its middle is in that file.
-        func size(_ key: String) -> Int {
-            ((try? FileManager.default.attributesOfItem(atPath: "\(home.store)/\(key)"))?[.size] as? Int) ?? 0
-        }
-        let packs = home.objects("tenants/acme/data").sorted { size($0) > size($1) }
+        let packs = home.packsLargestFirst("acme")
         try #require(packs.count == 2)
         let path = "\(home.store)/\(packs[0])"
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

@@ -81,13 +81,19 @@ import Testing
         #expect(try store.exists(key("t/obj")) && !store.exists(key("t")))
     }
 
-    @Test(arguments: StoreKind.allCases)
-    func listReturnsThePrefixAndWhatIsBelowItSortedAndNothingElse(_ kind: StoreKind) throws {
+    /// A store holding `tenants/alpha/…` and the keys a plain string prefix would mix in with it.
+    func storeWithNeighbours(_ kind: StoreKind) throws -> ObjectStore {
         let store = try kind.make(in: directory)
         for name in ["tenants/alpha/data/b", "tenants/alpha/data/a", "tenants/alpha/index", "tenants/alpha.old/data/a",
                      "tenants/alpha-2/x", "tenants/alphabet", "tenants/beta/index"] {
             try store.put(key(name), Array(name.utf8))
         }
+        return store
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func listReturnsThePrefixAndWhatIsBelowItSortedAndNothingElse(_ kind: StoreKind) throws {
+        let store = try storeWithNeighbours(kind)
         #expect(try store.list(prefix: key("tenants/alpha")).map(\.key.rawValue)
             == ["tenants/alpha/data/a", "tenants/alpha/data/b", "tenants/alpha/index"])
         #expect(try store.list(prefix: key("tenants/alpha/index")) == [ObjectInfo(key: key("tenants/alpha/index"), size: 19)])
@@ -96,11 +102,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func listBelowLeavesOutThePrefixItself(_ kind: StoreKind) throws {
-        let store = try kind.make(in: directory)
-        for name in ["tenants/alpha/data/b", "tenants/alpha/data/a", "tenants/alpha/index", "tenants/alpha.old/data/a",
-                     "tenants/alpha-2/x", "tenants/alphabet", "tenants/beta/index"] {
-            try store.put(key(name), Array(name.utf8))
-        }
+        let store = try storeWithNeighbours(kind)
         #expect(try store.list(below: key("tenants/alpha")).map(\.key.rawValue)
             == ["tenants/alpha/data/a", "tenants/alpha/data/b", "tenants/alpha/index"])
         #expect(try store.list(below: key("tenants/alpha/data")) == [ObjectInfo(key: key("tenants/alpha/data/a"), size: 20),
